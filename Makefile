@@ -1,0 +1,43 @@
+# The two commands of README.md, and what they need. Each target creates or
+# refreshes what it depends on, so both work on a fresh machine with only Python.
+#
+#   make book    build the executed HTML textbook into _build/html
+#   make test    run the whole test suite
+#
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The virtual environment is rebuilt when the lock file or the package metadata changes.
+VENV_STAMP := $(VENV)/.installed
+MATHJAX    := _vendor/mathjax/tex-svg.js
+
+.PHONY: book test env student-versions clean
+
+book: $(VENV_STAMP) $(MATHJAX)
+	$(BIN)/jupyter-book build -W -n --keep-going .
+
+test: $(VENV_STAMP) $(MATHJAX)
+	bash .ci/install-browser.sh
+	$(BIN)/python -m pytest -n 2 --durations=15
+
+env: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# MathJax 3 from the npm registry, served from the book itself: maths renders with no network.
+$(MATHJAX): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	rm -rf _vendor/mathjax && mkdir -p _vendor && cp -r node_modules/mathjax/es5 _vendor/mathjax
+	touch $@
+
+# Regenerate the student versions of the assignments from solutions/ (nbgrader).
+student-versions: $(VENV_STAMP)
+	$(BIN)/python -m autograder release --all
+
+clean:
+	rm -rf _build _vendor node_modules

@@ -1,0 +1,21 @@
+"""The network written out by hand in NumPy: every equation of chapters 1-7, nothing hidden.
+
+Modules, one concept each:
+
+``activations``  f(z) and f'(z) for every activation; stable softmax and log-softmax
+``losses``       each loss returns ``(loss, dloss/dprediction)``
+``layers``       ``dense_forward -> (out, cache)`` and ``dense_backward(dout, cache) -> (dx, dW, db)``
+``init``         normal, Glorot/Xavier and He initialisation
+``mlp``          :class:`MLP`: forward and backward through the four back-propagation equations
+``optim``        SGD, momentum, Adagrad, RMSprop, Adam with one interface
+``train``        mini-batch training with validation, early stopping, a progress bar
+"""
+
+from course_lib.numpy.mlp import MLP
+from course_lib.numpy.optim import SGD, Adagrad, Adam, Momentum, RMSprop, make_optimizer
+from course_lib.numpy.train import TrainingDiverged, accuracy, evaluate, fit, predict, predict_proba
+
+__all__ = [
+    "MLP", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "make_optimizer",
+    "fit", "evaluate", "predict", "predict_proba", "accuracy", "TrainingDiverged",
+]

@@ -1,0 +1,166 @@
+"""Gradient-based optimizers with one interface (chapter 5).
+
+``opt.step(params, grads)`` updates ``params`` *in place* from ``grads``;
+both are one array or lists of arrays of matching shapes (an :class:`MLP`
+passes its flat buffers, so the whole network is one array). ``opt.reset()``
+forgets the accumulated state (velocities, running averages, step count).
+
+With learning rate eta, gradient g, step t = 1, 2, ...:
+
+* SGD:       p <- p - eta g
+* Momentum:  v <- mu v - eta g;                 p <- p + v
+* Adagrad:   G <- G + g^2;                      p <- p - eta g / (sqrt(G) + eps)
+* RMSprop:   s <- rho s + (1 - rho) g^2;        p <- p - eta g / (sqrt(s) + eps)
+* Adam:      m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+             p <- p - eta m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+
+The in-place forms below compute exactly these formulas without allocating
+temporaries on every step (each state array has a scratch buffer of its own).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.validate import check_choice
+
+
+def _as_list(arrays):
+    return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
+
+
+class Optimizer:
+    """Base class: keeps one state per parameter array, created on the first step."""
+
+    def __init__(self, lr: float):
+        if not lr > 0:
+            raise ValueError(f"learning rate must be > 0; got {lr}")
+        self.lr = lr
+        self.reset()
+
+    def reset(self) -> None:
+        self.t = 0
+        self.state: list[dict[str, np.ndarray]] = []
+
+    def step(self, params, grads) -> None:
+        params, grads = _as_list(params), _as_list(grads)
+        if len(params) != len(grads) or any(p.shape != g.shape for p, g in zip(params, grads)):
+            raise ValueError(
+                f"params and grads must match: shapes {[p.shape for p in params]} vs {[g.shape for g in grads]}"
+            )
+        if not self.state:
+            self.state = [self.init_state(p) for p in params]
+        self.t += 1
+        for p, g, s in zip(params, grads, self.state):
+            self.update(p, g, s)
+
+    def init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        return {}
+
+    def update(self, p, g, state) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("t", "state"))
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    def update(self, p, g, state):
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        self.momentum = momentum
+        super().__init__(lr)
+
+    def init_state(self, p):
+        return {"v": np.zeros_like(p)}
+
+    def update(self, p, g, state):
+        v = state["v"]
+        v *= self.momentum
+        v -= self.lr * g
+        p += v
+
+
+class Adagrad(Optimizer):
+    def __init__(self, lr: float = 0.01, eps: float = 1e-8):
+        self.eps = eps
+        super().__init__(lr)
+
+    def init_state(self, p):
+        return {"G": np.zeros_like(p), "tmp": np.empty_like(p)}
+
+    def update(self, p, g, state):
+        G, tmp = state["G"], state["tmp"]
+        G += g * g
+        np.sqrt(G, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.lr
+        p -= tmp
+
+
+class RMSprop(Optimizer):
+    def __init__(self, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8):
+        self.rho, self.eps = rho, eps
+        super().__init__(lr)
+
+    def init_state(self, p):
+        return {"s": np.zeros_like(p), "tmp": np.empty_like(p)}
+
+    def update(self, p, g, state):
+        s, tmp = state["s"], state["tmp"]
+        s *= self.rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.lr
+        p -= tmp
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015), with the bias correction of the paper."""
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        super().__init__(lr)
+
+    def init_state(self, p):
+        return {"m": np.zeros_like(p), "v": np.zeros_like(p), "tmp": np.empty_like(p)}
+
+    def update(self, p, g, state):
+        m, v, tmp = state["m"], state["v"], state["tmp"]
+        b1, b2 = self.beta1, self.beta2
+        # m <- b1 m + (1 - b1) g, without a temporary: m += (1 - b1)(g - m)
+        np.subtract(g, m, out=tmp)
+        tmp *= 1 - b1
+        m += tmp
+        # v <- b2 v + (1 - b2) g^2
+        np.multiply(g, g, out=tmp)
+        tmp -= v
+        tmp *= 1 - b2
+        v += tmp
+        # p <- p - eta * m_hat / (sqrt(v_hat) + eps), with both corrections folded into scalars:
+        # m_hat / (sqrt(v_hat) + eps) = (m / c1) / (sqrt(v) / sqrt(c2) + eps)
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
+        np.sqrt(v, out=tmp)
+        tmp *= 1 / np.sqrt(c2)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr / c1
+        p -= tmp
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+
+
+def make_optimizer(name: str, **kwargs) -> Optimizer:
+    """An optimizer by name: ``make_optimizer("adam", lr=1e-3)``."""
+    check_choice("optimizer", name.lower(), OPTIMIZERS)
+    return OPTIMIZERS[name.lower()](**kwargs)

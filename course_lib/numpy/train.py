@@ -1,0 +1,187 @@
+"""Mini-batch training, evaluation and prediction for the NumPy :class:`MLP`.
+
+The loop in :func:`fit` is the algorithm of chapter 3, written out:
+
+    for each epoch:                         (a fresh seeded shuffle of the data)
+        for each mini-batch (x, y):
+            out, caches = model.forward(x)          forward pass
+            loss, dout  = loss_fn(out, y)           loss and dC/da^L
+            model.backward(dout, caches)            the four equations
+            optimizer.step(params, grads)           one update
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from course_lib.history import History
+from course_lib.numpy.activations import softmax
+from course_lib.numpy.mlp import MLP
+from course_lib.numpy.optim import Optimizer, make_optimizer
+from course_lib.validate import check_2d
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the model keeps its last finite weights."""
+
+
+def _check_data(model: MLP, X, y, what: str = "X"):
+    X = check_2d(what, X, n_features=model.spec.sizes[0])
+    y = np.asarray(y)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"{what} has {X.shape[0]} samples but its targets have {y.shape[0]}")
+    n_out = model.spec.sizes[-1]
+    if model.spec.is_classifier and y.ndim == 1 and n_out > 1:
+        if not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(f"class labels must be integers; got dtype {y.dtype}")
+        if y.min() < 0 or y.max() >= n_out:
+            raise ValueError(
+                f"labels must lie in [0, {n_out}) for a network with {n_out} outputs; "
+                f"got labels from {y.min()} to {y.max()}"
+            )
+    elif y.ndim == 2 and y.shape[1] != n_out:
+        raise ValueError(f"targets must have {n_out} columns to match the outputs; got shape {y.shape}")
+    return X, y
+
+
+def correct_predictions(out, y, loss: str) -> int:
+    """How many rows of the network output ``out`` (N, K) classify ``y`` correctly."""
+    y = np.asarray(y)
+    if loss == "binary_cross_entropy":
+        # a row is right when every one of its K sigmoid outputs falls on the right side of 1/2
+        return int(np.sum(np.all((out > 0.5) == (y.reshape(out.shape) > 0.5), axis=1)))
+    labels = y if y.ndim == 1 else np.argmax(y, axis=1)
+    return int(np.sum(np.argmax(out, axis=1) == labels))
+
+
+def accuracy(model: MLP, X, y) -> float:
+    """Fraction of samples of ``X`` (N, n_0) that ``model`` classifies as ``y``."""
+    return correct_predictions(model.forward(X)[0], y, model.spec.loss) / len(X)
+
+
+def evaluate(model: MLP, X, y, batch_size: int = 4096) -> dict[str, float]:
+    """``{"loss": ..., "accuracy": ...}`` over the whole set (accuracy only for classifiers)."""
+    X, y = _check_data(model, X, y)
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(X), batch_size):
+        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+        out, _ = model.forward(xb)
+        total_loss += model.loss_fn(out, yb)[0] * len(xb)
+        if model.spec.is_classifier:
+            correct += correct_predictions(out, yb, model.spec.loss)
+    result = {"loss": total_loss / len(X) + model.penalty()}
+    if model.spec.is_classifier:
+        result["accuracy"] = correct / len(X)
+    return result
+
+
+def predict(model: MLP, X):
+    """Class labels (N,) for a classifier, outputs (N, n_L) for a regression network."""
+    out, _ = model.forward(X)
+    if not model.spec.is_classifier:
+        return out
+    if model.spec.loss == "binary_cross_entropy":
+        return (out[:, 0] > 0.5).astype(int) if out.shape[1] == 1 else (out > 0.5).astype(int)
+    return np.argmax(out, axis=1)
+
+
+def predict_proba(model: MLP, X):
+    """Probabilities (N, K) for a classifier."""
+    out, _ = model.forward(X)
+    return softmax(out) if model.spec.loss == "softmax_cross_entropy" else out
+
+
+def fit(
+    model: MLP,
+    X,
+    y,
+    *,
+    optimizer: str | Optimizer = "adam",
+    lr: float = 1e-3,
+    epochs: int = 10,
+    batch_size: int = 32,
+    validation_data=None,
+    early_stopping: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` on ``X`` (N, n_0) and targets ``y`` with mini-batches.
+
+    Parameters
+    ----------
+    optimizer : a name (``"sgd"``, ``"momentum"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
+        built with ``lr``) or an :class:`~course_lib.numpy.optim.Optimizer`.
+    validation_data : optional ``(X_val, y_val)``, evaluated after every epoch.
+    early_stopping : patience in epochs: stop when the validation loss has not improved
+        for that many epochs and restore the best weights. Needs ``validation_data``.
+    seed : seeds the shuffling, so a run is reproducible bit for bit.
+    progress : show a tqdm progress bar over the epochs.
+
+    Returns
+    -------
+    History with ``loss`` (and ``accuracy``, ``val_loss``, ``val_accuracy`` where they apply).
+
+    Raises
+    ------
+    TrainingDiverged if the loss becomes NaN or infinite. The update that would
+    have used that loss is not applied, so the model keeps its last finite weights.
+    """
+    X, y = _check_data(model, X, y)
+    if validation_data is not None:
+        validation_data = _check_data(model, *validation_data, what="X_val")
+    if early_stopping is not None and validation_data is None:
+        raise ValueError("early_stopping needs validation_data to watch")
+    opt = make_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+
+    rng = np.random.default_rng(seed)
+    history = History(framework="numpy")
+    best_loss, best_params, waited = np.inf, None, 0
+    started = time.perf_counter()
+    n, step = len(X), 0
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
+    for epoch in bar:
+        order = rng.permutation(n)
+        total_loss, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], y[idx]
+            out, caches = model.forward(xb)
+            loss, dout = model.loss_fn(out, yb)
+            loss += model.penalty()
+            step += 1
+            if not np.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the loss became {loss} at epoch {epoch + 1}, step {step}; training stopped and the "
+                    f"model keeps the weights of the last finite step. Try a smaller learning rate "
+                    f"(it was {getattr(opt, 'lr', '?')})."
+                )
+            model.backward(dout, caches)
+            opt.step(model.flat_params, model.flat_grads)
+            total_loss += loss * len(idx)
+            if model.spec.is_classifier:
+                correct += correct_predictions(out, yb, model.spec.loss)
+
+        metrics = {"loss": total_loss / n, "accuracy": correct / n if model.spec.is_classifier else None}
+        if validation_data is not None:
+            val = evaluate(model, *validation_data)
+            metrics.update(val_loss=val["loss"], val_accuracy=val.get("accuracy"))
+        history.append(**metrics)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items() if v is not None})
+
+        if early_stopping is not None:
+            if metrics["val_loss"] < best_loss:
+                best_loss, best_params, waited = metrics["val_loss"], model.flat_params.copy(), 0
+                history.best_epoch = epoch
+            else:
+                waited += 1
+                if waited >= early_stopping:
+                    break
+    if best_params is not None:
+        model.flat_params[...] = best_params  # restore the best epoch's weights
+    history.seconds = time.perf_counter() - started
+    return history

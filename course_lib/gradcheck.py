@@ -67,7 +67,7 @@ def check_gradient(f: Callable[[], float], x: np.ndarray, analytic, tol: float =
         raise AssertionError(f"{name}: expected shape {numeric.shape}, got {analytic.shape}")
     err = rel_error(analytic, numeric)
     if not err < tol:
-        worst = np.unravel_index(np.argmax(np.abs(analytic - numeric)), numeric.shape)
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(analytic - numeric)), numeric.shape))
         raise AssertionError(
             f"{name}: relative error {err:.3g} > {tol:g}; worst entry {worst}: "
             f"analytic {analytic[worst]:.6g} vs finite difference {numeric[worst]:.6g}"

@@ -25,7 +25,7 @@ from course_lib.validate import check_2d
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the model keeps its last finite weights."""
+    """The loss became NaN or infinite (usually: the learning rate is too large)."""
 
 
 def _check_data(model: MLP, X, y, what: str = "X"):
@@ -127,7 +127,7 @@ def fit(
     Raises
     ------
     TrainingDiverged if the loss becomes NaN or infinite. The update that would
-    have used that loss is not applied, so the model keeps its last finite weights.
+    have used that loss is not applied: training stops instead of writing NaNs on.
     """
     X, y = _check_data(model, X, y)
     if validation_data is not None:
@@ -140,33 +140,11 @@ def fit(
 
     rng = np.random.default_rng(seed)
     history = History(framework="numpy")
-    best_loss, best_params, waited = np.inf, None, 0
+    best_loss, best_params, waited, step = np.inf, None, 0, 0
     started = time.perf_counter()
-    n, step = len(X), 0
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
-        order = rng.permutation(n)
-        total_loss, correct = 0.0, 0
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            xb, yb = X[idx], y[idx]
-            out, caches = model.forward(xb)
-            loss, dout = model.loss_fn(out, yb)
-            loss += model.penalty()
-            step += 1
-            if not np.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch + 1}, step {step}; training stopped and the "
-                    f"model keeps the weights of the last finite step. Try a smaller learning rate "
-                    f"(it was {getattr(opt, 'lr', '?')})."
-                )
-            model.backward(dout, caches)
-            opt.step(model.flat_params, model.flat_grads)
-            total_loss += loss * len(idx)
-            if model.spec.is_classifier:
-                correct += correct_predictions(out, yb, model.spec.loss)
-
-        metrics = {"loss": total_loss / n, "accuracy": correct / n if model.spec.is_classifier else None}
+        metrics, step = _train_one_epoch(model, X, y, opt, rng.permutation(len(X)), batch_size, epoch, step)
         if validation_data is not None:
             val = evaluate(model, *validation_data)
             metrics.update(val_loss=val["loss"], val_accuracy=val.get("accuracy"))
@@ -185,3 +163,30 @@ def fit(
         model.flat_params[...] = best_params  # restore the best epoch's weights
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _train_one_epoch(model: MLP, X, y, opt: Optimizer, order, batch_size: int, epoch: int, step: int):
+    """One pass over the data in the given ``order``; returns the epoch's metrics and the step count."""
+    total_loss, correct = 0.0, 0
+    # A diverging run overflows before its loss is checked; the check below reports that
+    # clearly, so NumPy's own overflow warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], y[idx]
+            out, caches = model.forward(xb)
+            loss, dout = model.loss_fn(out, yb)
+            loss += model.penalty()
+            step += 1
+            if not np.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the loss became {loss} at epoch {epoch + 1}, step {step}; training stopped before "
+                    f"applying that step's update. Try a smaller learning rate (it was {getattr(opt, 'lr', '?')})."
+                )
+            model.backward(dout, caches)
+            opt.step(model.flat_params, model.flat_grads)
+            total_loss += loss * len(idx)
+            if model.spec.is_classifier:
+                correct += correct_predictions(out, yb, model.spec.loss)
+    n = len(X)
+    return {"loss": total_loss / n, "accuracy": correct / n if model.spec.is_classifier else None}, step

@@ -1,0 +1,71 @@
+"""Optimizers: each update rule against torch.optim (an independent implementation) and by hand."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.numpy.optim import SGD, Adagrad, Adam, Momentum, RMSprop, make_optimizer
+
+# ours, torch's, and the settings that make them the same algorithm
+PAIRS = [
+    (lambda: SGD(lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    # torch keeps v' = mu v' + g and steps -lr v'; ours keeps v = -lr v': the same trajectory
+    (lambda: Momentum(lr=0.05, momentum=0.9), lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
+    (lambda: Adagrad(lr=0.1, eps=1e-10), lambda p: torch.optim.Adagrad(p, lr=0.1, eps=1e-10)),
+    (lambda: RMSprop(lr=0.01, rho=0.9, eps=1e-8), lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-8)),
+    (lambda: Adam(lr=0.01), lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.9, 0.999), eps=1e-8)),
+]
+
+
+@pytest.mark.parametrize("ours, theirs", PAIRS, ids=["sgd", "momentum", "adagrad", "rmsprop", "adam"])
+def test_trajectory_matches_torch_optim(ours, theirs):
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(6, 6))
+    H = A @ A.T + np.eye(6)  # a convex quadratic f(p) = p^T H p / 2 with gradient H p
+    p = [rng.normal(size=6), rng.normal(size=(2, 3))]
+    pt = [torch.tensor(q.copy(), requires_grad=True) for q in p]
+    opt, topt = ours(), theirs(pt)
+    for _ in range(25):
+        grads = [H @ p[0], 2 * p[1]]
+        opt.step(p, grads)
+        topt.zero_grad()
+        (0.5 * pt[0] @ torch.tensor(H) @ pt[0] + (pt[1] ** 2).sum()).backward()
+        topt.step()
+    for q, qt in zip(p, pt):
+        np.testing.assert_allclose(q, qt.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_adam_first_step_by_hand():
+    # with bias correction, Adam's first step is lr * g / (|g| + eps), i.e. about lr * sign(g)
+    p, g = np.array([1.0, -2.0]), np.array([0.3, -4.0])
+    Adam(lr=0.1).step(p, g)
+    np.testing.assert_allclose(p, [1.0 - 0.1 * 0.3 / (0.3 + 1e-8), -2.0 + 0.1 * 4.0 / (4.0 + 1e-8)])
+
+
+def test_reset_forgets_the_state():
+    p, g = np.zeros(3), np.ones(3)
+    opt = Momentum(lr=0.1)
+    opt.step(p, g)
+    opt.step(p, g)
+    opt.reset()
+    q = np.zeros(3)
+    opt.step(q, g)
+    np.testing.assert_allclose(q, -0.1)  # a first step again: no velocity carried over
+    assert opt.t == 1
+
+
+def test_updates_are_in_place_and_keep_float32():
+    p = np.ones(4, dtype=np.float32)
+    same = p
+    opt = Adam(lr=0.1)
+    opt.step(p, np.ones(4, dtype=np.float32))
+    assert p is same and p.dtype == np.float32 and opt.state[0]["m"].dtype == np.float32
+
+
+def test_bad_optimizer_arguments():
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamw'; expected one of \['adagrad', 'adam'"):
+        make_optimizer("adamw", lr=0.1)
+    with pytest.raises(ValueError, match="learning rate must be > 0; got -1"):
+        SGD(lr=-1)
+    with pytest.raises(ValueError, match="params and grads must match"):
+        SGD(lr=0.1).step(np.zeros(3), np.zeros(4))

@@ -58,6 +58,8 @@ def plot_decision_boundary(
     matplotlib.figure.Figure
     """
     X, y = np.asarray(X), np.asarray(y).ravel()
+    if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+        y = y.astype(int)  # labels stored as floats (e.g. a (N, 1) float target): use them as labels
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D inputs of shape (N, 2); got {X.shape}")
     fig, ax = _figure(ax, figsize=(5, 4.5))

@@ -21,7 +21,8 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 SCALINGS = ("standard", "minmax")
 
 
-@dataclass(frozen=True)
+# eq=False: comparing Splits with == would compare arrays elementwise, which has no single truth value.
+@dataclass(frozen=True, eq=False)
 class Split:
     """Training, validation and test data, batch-first.
 

@@ -11,10 +11,18 @@ BIN    := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
 MATHJAX    := _vendor/mathjax/tex-svg.js
 
-.PHONY: book test env student-versions clean
+.PHONY: book sync-notebooks test env student-versions clean
 
+# Strict (-W: any warning or cell error fails; -n: nitpicky references). --all re-reads every
+# page, so the warnings of unchanged pages are reported again (Sphinx's incremental build would
+# hide them); notebook outputs still come from the jupyter-cache in _build/.jupyter_cache, so an
+# unchanged rebuild executes nothing. Run `make sync-notebooks` after editing a notebook.
 book: $(VENV_STAMP) $(MATHJAX)
-	$(BIN)/jupyter-book build -W -n --keep-going .
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+
+# Write the Colab setup cell (from _config.yml) into every notebook and strip outputs.
+sync-notebooks: $(VENV_STAMP)
+	$(BIN)/python tools/colab.py sync
 
 test: $(VENV_STAMP) $(MATHJAX)
 	bash .ci/install-browser.sh
@@ -41,3 +49,8 @@ student-versions: $(VENV_STAMP)
 
 clean:
 	rm -rf _build _vendor node_modules
+
+# Speed measurements (issue: performance). Each prints a table; none is a test.
+bench: $(VENV_STAMP)
+	$(BIN)/python benchmarks/training.py
+	$(BIN)/python benchmarks/autodiff.py

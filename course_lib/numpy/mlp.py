@@ -95,14 +95,20 @@ class MLP:
         Returns
         -------
         out : (N, n_L) the output a^L (logits when the loss is ``softmax_cross_entropy``).
-        caches : per layer ``(a^{l-1}, z^l, a^l)``, for :meth:`backward`.
+        caches : per layer ``(a^{l-1}, z^l, a^l)``, for :meth:`backward`
+            (for a ReLU layer ``z^l`` is ``a^l``: see the comment below).
         """
         a = check_2d("x", x, n_features=self.spec.sizes[0]).astype(self.dtype, copy=False)
         caches = []
-        for W, b, (f, _) in zip(self.weights, self.biases, self.activations):
+        for W, b, (f, _), name in zip(self.weights, self.biases, self.activations, self.spec.activations):
             z = a @ W
             z += b  # in place: saves one (N, n_l) temporary per layer
-            a_next = f(z)
+            if name == "relu":
+                # ReLU in place, so z^l and a^l share memory: the backward pass only needs
+                # to know where z^l > 0, and that is exactly where a^l > 0.
+                a_next = np.maximum(z, 0, out=z)
+            else:
+                a_next = f(z)
             caches.append((a, z, a_next))
             a = a_next
         return a, caches

@@ -146,14 +146,14 @@ class Adam(Optimizer):
         tmp -= v
         tmp *= 1 - b2
         v += tmp
-        # p <- p - eta * m_hat / (sqrt(v_hat) + eps), with both corrections folded into scalars:
-        # m_hat / (sqrt(v_hat) + eps) = (m / c1) / (sqrt(v) / sqrt(c2) + eps)
+        # p <- p - eta * m_hat / (sqrt(v_hat) + eps). With c1 = 1 - b1^t and c2 = 1 - b2^t,
+        #   m_hat / (sqrt(v_hat) + eps) = (sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)),
+        # so both bias corrections become two scalars and the update costs four array passes.
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
         np.sqrt(v, out=tmp)
-        tmp *= 1 / np.sqrt(c2)
-        tmp += self.eps
+        tmp += self.eps * np.sqrt(c2)
         np.divide(m, tmp, out=tmp)
-        tmp *= self.lr / c1
+        tmp *= self.lr * np.sqrt(c2) / c1
         p -= tmp
 
 

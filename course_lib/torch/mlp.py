@@ -181,13 +181,12 @@ class MLP(nn.Module):
         """Copy ``[(W^1, b^1), ...]`` (W^l of shape (n_{l-1}, n_l)) into the layers, checking shapes."""
         if len(params) != self.spec.n_layers:
             raise ValueError(f"expected {self.spec.n_layers} (W, b) pairs; got {len(params)}")
+        params = [(np.asarray(W), np.asarray(b)) for W, b in params]
+        for l, ((W, b), (w_shape, b_shape)) in enumerate(zip(params, self.spec.shapes()), start=1):
+            if W.shape != w_shape or b.shape != b_shape:  # check all before copying any
+                raise ValueError(f"layer {l}: expected W {w_shape} and b {b_shape}; got W {W.shape} and b {b.shape}")
         with torch.no_grad():  # an assignment, not part of any computation to differentiate
-            for l, ((W, b), (w_shape, b_shape), layer) in enumerate(zip(params, self.spec.shapes(), self.layers), 1):
-                W, b = np.asarray(W), np.asarray(b)
-                if W.shape != w_shape or b.shape != b_shape:
-                    raise ValueError(
-                        f"layer {l}: expected W {w_shape} and b {b_shape}; got W {W.shape} and b {b.shape}"
-                    )
+            for (W, b), layer in zip(params, self.layers):
                 layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))  # nn.Linear keeps W^T
                 layer.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)))
 

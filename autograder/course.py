@@ -1,0 +1,75 @@
+"""Where an nbgrader course lives and how to read its configuration."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_ROOT = REPO / "autograder" / "course"
+DEFAULT_CONFIG = REPO / "autograder" / "nbgrader_config.py"
+DEFAULT_CHECKS = REPO / "autograder" / "checks"
+
+
+@dataclass
+class Course:
+    """An nbgrader course directory plus the config file and hidden checks it uses."""
+
+    root: Path = DEFAULT_ROOT
+    config_file: Path | None = DEFAULT_CONFIG
+    checks_dir: Path = DEFAULT_CHECKS
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+        self.checks_dir = Path(self.checks_dir).resolve()
+        if self.config_file is not None:
+            self.config_file = Path(self.config_file).resolve()
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    def dir(self, kind: str, student: str | None = None, assignment: str | None = None) -> Path:
+        """nbgrader's layout: source/<a>, release/<a>, submitted/<s>/<a>, autograded/<s>/<a>..."""
+        parts = [kind] + ([student] if student else []) + ([assignment] if assignment else [])
+        return self.root.joinpath(*parts)
+
+    def config(self):
+        """The course's nbgrader Config (from the config file), rooted at this course."""
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        cfg = Config()
+        if self.config_file is not None and self.config_file.exists():
+            loader = PyFileConfigLoader(self.config_file.name, path=str(self.config_file.parent))
+            cfg.merge(loader.load_config())
+        cfg.CourseDirectory.root = str(self.root)
+        cfg.CourseDirectory.db_url = self.db_url
+        return cfg
+
+    @property
+    def course_id(self) -> str:
+        return self.config().CourseDirectory.get("course_id", "default_course") or "default_course"
+
+    def api(self):
+        """An NbGraderAPI for this course (main gradebook: parent process only)."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        cfg = self.config()
+        return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+    def assignments(self) -> list[str]:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url, self.course_id) as gb:
+            return sorted(a.name for a in gb.assignments)
+
+    def students_submitted(self, assignment: str) -> list[str]:
+        sub = self.root / "submitted"
+        if not sub.is_dir():
+            return []
+        return sorted(p.name for p in sub.iterdir() if (p / assignment).is_dir())

@@ -1,0 +1,113 @@
+"""nbgrader's Execute preprocessor, made to survive hostile notebooks.
+
+Plain nbgrader drops a whole submission when the kernel dies (``os._exit``,
+a signal, the CPU limit) and can wait for ever behind a cell that swallows
+the timeout's KeyboardInterrupt. This subclass changes only what happens in
+those cases, so ordinary notebooks execute exactly as under nbgrader:
+
+* **kernel death**: the cell gets a ``KernelDied`` error output, a fresh
+  kernel is started, the cells that ran before are replayed silently (so the
+  student's definitions exist again) and execution goes on with the next cell;
+* **unresponsive after a timeout**: if the interrupted kernel does not answer
+  within ``interrupt_grace`` seconds it is treated like a dead one;
+* **notebook wall-clock limit**: each cell's timeout is cut to what is left of
+  ``notebook_timeout``; cells after that get a ``NotebookTimeout`` error.
+
+Error outputs make the affected test cells score 0 through nbgrader's own
+SaveAutoGrades, so the working parts keep their points.
+"""
+from __future__ import annotations
+
+import copy
+from time import monotonic
+
+from nbclient.client import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+KERNEL_DIED = "KernelDied"
+NOTEBOOK_TIMEOUT = "NotebookTimeout"
+
+
+def add_error(cell: NotebookNode, ename: str, evalue: str) -> None:
+    """Append an error output to a code cell, as a failed execution would."""
+    cell.setdefault("outputs", []).append(NotebookNode(
+        output_type="error", ename=ename, evalue=evalue,
+        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"]))
+
+
+def timed_out(cell: NotebookNode) -> bool:
+    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+               for o in cell.get("outputs", []))
+
+
+class ResilientExecute(Execute):
+    """Execute that recovers from dead/hung kernels and bounds the whole notebook."""
+
+    notebook_timeout = Integer(600, help="Wall-clock seconds for the whole notebook.").tag(config=True)
+    interrupt_grace = Integer(5, help="Seconds an interrupted kernel has to become idle.").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        cell_timeout = self.timeout
+        deadline = monotonic() + self.notebook_timeout
+        pending = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        replay: list[int] = []  # cells that ran without killing or hanging the kernel
+        try:
+            while pending:
+                with self.setup_kernel():
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    nb.metadata["language_info"] = info["content"]["language_info"]
+                    try:
+                        self._replay(nb, replay, deadline)
+                    except DeadKernelError:
+                        continue  # that replayed cell is dropped; start yet another kernel
+                    while pending:
+                        index = pending.pop(0)
+                        cell = nb.cells[index]
+                        left = deadline - monotonic()
+                        if left < 1:
+                            add_error(cell, NOTEBOOK_TIMEOUT,
+                                      f"not run: the notebook's {self.notebook_timeout} s limit was reached")
+                            continue
+                        self.timeout = int(min(cell_timeout or left, left))
+                        try:
+                            self.preprocess_cell(cell, resources, index)
+                        except DeadKernelError:
+                            add_error(cell, KERNEL_DIED, "the kernel died while running this cell "
+                                      "(exit, crash, kill or resource limit); a new kernel ran the rest")
+                            break  # leave the context: restart the kernel
+                        if timed_out(cell) and not self._responsive():
+                            break
+                        replay.append(index)
+        finally:
+            self.timeout = cell_timeout
+        self.set_widgets_metadata()
+        return nb, self.resources
+
+    def _responsive(self) -> bool:
+        """After an interrupt: does the kernel answer within the grace period?"""
+        saved, self.timeout = self.timeout, self.interrupt_grace
+        try:
+            return self.wait_for_reply(self.kc.kernel_info()) is not None
+        except DeadKernelError:
+            return False
+        finally:
+            self.timeout = saved
+
+    def _replay(self, nb, replay: list[int], deadline: float) -> None:
+        """Re-run earlier cells on a fresh kernel; their outputs are discarded."""
+        for index in list(replay):
+            self.timeout = int(max(1, min(self.timeout or 30, deadline - monotonic())))
+            original = nb.cells[index]
+            try:
+                self.execute_cell(copy.deepcopy(original), index, store_history=False)
+            except DeadKernelError:
+                replay.remove(index)  # never replay it again
+                raise
+            finally:
+                nb.cells[index] = original  # nbclient stores the replayed copy; keep the first run

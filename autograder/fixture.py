@@ -1,0 +1,255 @@
+"""A tiny nbgrader assignment, built from code, for the grading tool's own tests.
+
+``make_course(root)`` writes a complete course (source notebook with two
+solution cells, visible and hidden test cells, a hidden-check module, a
+config file), generates the student version with nbgrader, and returns a
+:class:`~autograder.course.Course`. ``student_notebook(kind)`` gives the
+student version answered correctly, wrongly or in one of many hostile ways.
+
+Points: test_square 1 (visible), test_square_hidden 2 (hidden check),
+test_cube 1 (visible) -- 4 in all.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from .course import Course
+
+ASSIGNMENT = "fx"
+MAX_SCORE = 4.0
+
+
+def _meta(gid, *, solution=False, grade=False, locked=False, points=None):
+    m = {"grade": grade, "grade_id": gid, "locked": locked, "schema_version": 3,
+         "solution": solution, "task": False}
+    if points is not None:
+        m["points"] = points
+    return {"nbgrader": m}
+
+
+def source_notebook():
+    cells = [
+        new_markdown_cell("# Fixture assignment\nImplement `square` and `cube`."),
+        new_code_cell("import numpy as np", metadata=_meta("imports", locked=True)),
+        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return np.asarray(x, dtype=float) ** 2\n"
+                      "    ### END SOLUTION", metadata=_meta("square", solution=True)),
+        new_code_cell("assert np.allclose(square(np.array([1.0, 2.0])), [1.0, 4.0])",
+                      metadata=_meta("test_square", grade=True, locked=True, points=1)),
+        new_code_cell("# hidden tests of square\n### BEGIN HIDDEN TESTS\n"
+                      "from autograder.checks.fx import check_square\ncheck_square(square)\n"
+                      "### END HIDDEN TESTS",
+                      metadata=_meta("test_square_hidden", grade=True, locked=True, points=2)),
+        new_code_cell("def cube(x):\n    ### BEGIN SOLUTION\n    return np.asarray(x, dtype=float) ** 3\n"
+                      "    ### END SOLUTION", metadata=_meta("cube", solution=True)),
+        new_code_cell("assert np.allclose(cube(np.array([2.0])), [8.0])",
+                      metadata=_meta("test_cube", grade=True, locked=True, points=1)),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+# The hidden check: references computed in a fresh interpreter before the
+# student's function is loaded; the function runs in a fork of it and sends
+# back only raw array bytes (np.save, no pickle), so patched NumPy, builtins or
+# always-equal objects in the student's process cannot fool the comparison.
+CHECK_SOURCE = r'''
+"""Hidden check of the fixture assignment (never shown to students)."""
+import os, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CLEAN = r"""
+import io, os, sys, pickle
+import numpy as np
+rng = np.random.default_rng(1234)
+x = rng.normal(size=(3, 5))
+ref = x * x
+payload = sys.stdin.buffer.read()
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    try:
+        import cloudpickle
+        fn = pickle.loads(payload)
+        buf = io.BytesIO(); np.save(buf, fn(x.copy()), allow_pickle=False)
+        os.write(w, buf.getvalue())
+    finally:
+        os._exit(0)
+os.close(w)
+data = b""
+while chunk := os.read(r, 1 << 16):
+    data += chunk
+os.waitpid(pid, 0)
+try:
+    got = np.load(io.BytesIO(data), allow_pickle=False)
+except Exception:
+    print("FAIL: square must return a numpy array of floats"); sys.exit(0)
+if got.shape != ref.shape or got.dtype != ref.dtype:
+    print(f"FAIL: wrong shape or dtype"); sys.exit(0)
+print("OK" if float(np.max(np.abs(got - ref))) < 1e-9 else "FAIL: wrong values")
+"""
+
+
+def check_square(fn):
+    import cloudpickle
+    payload = cloudpickle.dumps(fn)
+    out = subprocess.run([sys.executable, "-I", "-c", CLEAN], input=payload,
+                         capture_output=True, timeout=60).stdout.decode().strip()
+    if out != "OK":
+        raise AssertionError(out or "square crashed the check")
+'''
+
+CONFIG = '''c = get_config()
+c.CourseDirectory.course_id = "fixture"
+c.ClearSolutions.code_stub = {"python": "raise NotImplementedError()"}
+c.Execute.timeout = 20
+'''
+
+
+def make_course(root: Path) -> Course:
+    """Write and generate the fixture course under `root`; return it."""
+    root = Path(root)
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (root / "source" / ASSIGNMENT / "data.txt").write_text("auxiliary file copied by nbgrader\n")
+    checks = root.parent / "checks"
+    checks.mkdir(exist_ok=True)
+    (checks / "fx.py").write_text(CHECK_SOURCE)
+    config = root.parent / "nbgrader_config.py"
+    config.write_text(CONFIG)
+    course = Course(root=root, config_file=config, checks_dir=checks)
+    generate(course, ASSIGNMENT)
+    return course
+
+
+def generate(course: Course, assignment: str) -> None:
+    """`nbgrader generate_assignment`, tolerating its first-run glitch (TOOLCHAIN.md)."""
+    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+           f"--CourseDirectory.root={course.root}", f"--config={course.config_file}"]
+    for attempt in range(2):
+        proc = subprocess.run(cmd, cwd=course.root, capture_output=True, text=True)
+        if proc.returncode == 0:
+            return
+    raise RuntimeError(proc.stdout + proc.stderr)
+
+
+# ------------------------------------------------------------- submissions
+
+CORRECT_SQUARE = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
+CORRECT_CUBE = "def cube(x):\n    return np.asarray(x, dtype=float) ** 3"
+
+# kind -> (square cell, cube cell, expected score, what the report must mention)
+HOSTILE = {
+    "correct": (CORRECT_SQUARE, CORRECT_CUBE, 4.0, None),
+    "wrong": ("def square(x):\n    return np.asarray(x) * 2.0", CORRECT_CUBE, 1.0, None),
+    "loop": (CORRECT_SQUARE, "while True:\n    pass", 3.0, "time limit"),
+    "loop_swallow": (CORRECT_SQUARE, "import time\nwhile True:\n    try:\n        time.sleep(1)\n"
+                     "    except BaseException:\n        pass", 3.0, "time limit"),
+    "sys_exit": (CORRECT_SQUARE, "import sys\nsys.exit(3)", 3.0, "sys.exit"),
+    "os_exit": (CORRECT_SQUARE, "import os\nos._exit(1)", 3.0, "kernel died"),
+    "kill_kernel": (CORRECT_SQUARE, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", 3.0,
+                    "kernel died"),
+    "memory": (CORRECT_SQUARE, "big = bytearray(50 * 2**30)", 3.0, "memory"),
+    "raise_at_import": (CORRECT_SQUARE, "raise RuntimeError('boom')\n" + CORRECT_CUBE, 3.0, None),
+    "monkeypatch": ("import builtins\nnp.allclose = lambda *a, **k: True\n"
+                    "np.testing.assert_allclose = lambda *a, **k: None\n"
+                    "builtins.AssertionError = type('Nope', (Exception,), {})\n"
+                    "def square(x):\n    return x", CORRECT_CUBE, 2.0, None),
+    "always_equal": ("class Yes:\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
+                     "    def __sub__(self, o): return self\n    def __abs__(self): return 0.0\n"
+                     "def square(x):\n    return Yes()", CORRECT_CUBE, 1.0, None),
+    "hardcoded": ("def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0, None),
+    "read_secrets": ("import glob, os\nfound = [p for p in glob.glob('/work/main/solutions/**', recursive=True)]"
+                     "\nfound += glob.glob('/work/main/autograder/**/*.py', recursive=True)\n"
+                     "found += glob.glob('../../../**/gradebook.db', recursive=True)\n"
+                     "found += [p for p in glob.glob(os.path.dirname(__import__('autograder.checks.fx').__file__)"
+                     " + '/**', recursive=True) if p.endswith('.py')]\n"
+                     "assert not found, found\n"
+                     "for target in ['../../../gradebook.db', '/work/main/pwned.txt', '../pwned.txt']:\n"
+                     "    try:\n        open(target, 'a').write('x')\n    except OSError:\n        pass\n"
+                     "    else:\n        raise AssertionError('wrote ' + target)\n"
+                     + CORRECT_SQUARE, CORRECT_CUBE, 4.0, None),
+    "network": (CORRECT_SQUARE, "import socket\n"
+                "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
+                "except OSError:\n    pass\nelse:\n    raise AssertionError('network reachable')\n"
+                + CORRECT_CUBE, 4.0, None),
+}
+
+
+def student_notebook(course: Course, kind: str = "correct"):
+    """The released notebook answered in the way `kind` names (see HOSTILE)."""
+    nb = nbformat.read(course.dir("release", assignment=ASSIGNMENT) / f"{ASSIGNMENT}.ipynb", as_version=4)
+    square, cube, _, _ = HOSTILE[kind]
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "square":
+            cell.source = square
+        elif gid == "cube":
+            cell.source = cube
+    return nb
+
+
+def submit(course: Course, student: str, nb=None, *, raw: bytes | None = None,
+           name: str = f"{ASSIGNMENT}.ipynb", timestamp: str = "2026-11-20 10:00:00.000000 UTC") -> Path:
+    """Place a submission in submitted/<student>/fx/ as `collect` would."""
+    d = course.dir("submitted", student, ASSIGNMENT)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "timestamp.txt").write_text(timestamp)
+    data = raw if raw is not None else nbformat.writes(nb).encode()
+    (d / name).write_bytes(data)
+    return d
+
+
+def scores(course: Course, assignment: str = ASSIGNMENT) -> dict[str, float]:
+    """student -> total score in the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
+
+
+def grades(course: Course, assignment: str = ASSIGNMENT) -> dict:
+    """(student, grade cell) -> auto_score: the gradebook, compared across runs."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return {(s.student.id, g.name): (g.auto_score, g.needs_manual_grade)
+                for s in gb.find_assignment(assignment).submissions
+                for nb in s.notebooks for g in nb.grades}
+
+
+def plain_nbgrader(course: Course, assignment: str, pythonpath: str, students: list[str] | None = None) -> float:
+    """Serial `nbgrader autograde` on `course` (a copy!), as a reference; returns wall seconds."""
+    import os
+    import time
+
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
+           f"--CourseDirectory.root={course.root}", f"--config={course.config_file}"]
+    if students:
+        cmd.append("--CourseDirectory.student_id=" + (students[0] if len(students) == 1 else "*"))
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=course.root, env=env, capture_output=True, text=True)  # exits 1 on bad notebooks
+    return time.perf_counter() - start
+
+
+def checks_package(course: Course, target: Path) -> Path:
+    """`target/autograder/checks/*.py`: the checks importable as plain nbgrader needs them."""
+    import shutil
+
+    pkg = target / "autograder" / "checks"
+    pkg.mkdir(parents=True, exist_ok=True)
+    (target / "autograder" / "__init__.py").write_text("")
+    if not (pkg / "__init__.py").exists():
+        (pkg / "__init__.py").write_text("")
+    for src in course.checks_dir.glob("*.py"):
+        shutil.copy(src, pkg / src.name)
+    return target

@@ -1,0 +1,341 @@
+"""Parallel, sandboxed, resumable autograding of one assignment.
+
+Shape of a run:
+
+1. :class:`~autograder.job.JobFactory` builds one private job directory per
+   submission (its own gradebook copy, submission, kernelspec, limits).
+2. Jobs run in parallel: on local worker processes (one per core by default,
+   see ``worker.py``) or, given a scheduler address, on a Dask cluster.
+3. Only this (parent) process writes the main gradebook: it merges each
+   result in one place, so parallel jobs can never lock or corrupt it.
+4. After each merge a journal line records the submission's fingerprint; a
+   run that was killed (even SIGKILL) and started again skips what the
+   journal and gradebook already hold and grades the rest, so the final
+   gradebook is the one an uninterrupted run gives. Grading is deterministic
+   and merging overwrites, so re-grading is idempotent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course import REPO, Course
+from .job import JobFactory, Limits, failure_result
+
+# ----------------------------------------------------------------- results
+
+
+@dataclass
+class Outcome:
+    """One submission's line in the summary."""
+
+    student: str
+    status: str
+    score: float = 0.0
+    max_score: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    wall: float = 0.0
+    skipped: bool = False
+
+
+def fingerprint(directory: Path, limits: Limits) -> str:
+    """Hash of a submission's files and the limits it is graded under."""
+    h = hashlib.sha256(json.dumps(limits.__dict__, sort_keys=True).encode())
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink()):
+        h.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+class Journal:
+    """Append-only record of merged submissions (the resume point)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.done: dict[str, str] = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line torn by a kill: that submission is simply graded again
+                self.done[entry["student"]] = entry["fingerprint"]
+
+    def record(self, student: str, fp: str) -> None:
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"student": student, "fingerprint": fp}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.done[student] = fp
+
+
+# ----------------------------------------------------------------- merge
+
+
+def merge(course: Course, result: dict) -> Outcome:
+    """Write one job's result into the main gradebook and autograded/ (parent only)."""
+    from nbgrader.api import Gradebook
+
+    with warnings.catch_warnings():  # nbgrader's own SQLAlchemy 'not in session' noise
+        warnings.simplefilter("ignore")
+        return _merge(course, result)
+
+
+def _merge(course: Course, result: dict) -> Outcome:
+    from nbgrader.api import Gradebook
+
+    a, s = result["assignment"], result["student"]
+    dest = course.dir("autograded", s, a)
+    if dest.exists():
+        for p in dest.rglob("*"):
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)  # nbgrader leaves them read-only
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name, text in result.get("files", {}).items():
+        tmp = dest / f".{name}.tmp"
+        tmp.write_text(text)
+        tmp.replace(dest / name)
+    ts = dt.datetime.fromisoformat(result["timestamp"]) if result.get("timestamp") else None
+    score = max_score = 0.0
+    with Gradebook(course.db_url, course.course_id) as gb:
+        gb.update_or_create_student(s)
+        gb.update_or_create_submission(a, s, **({"timestamp": ts} if ts else {}))
+        sub = gb.find_submission(a, s)
+        for nb in sub.notebooks:
+            data = result.get("notebooks", {}).get(nb.name)
+            nb.flagged = bool(data and data["flagged"])
+            for g in nb.grades:
+                d = (data or {}).get("grades", {}).get(g.name)
+                if d is None:  # no result for it (job failed, notebook missing): zero, nothing to grade
+                    d = {"auto_score": 0, "manual_score": None, "extra_credit": None,
+                         "needs_manual_grade": False}
+                for key in ("auto_score", "manual_score", "extra_credit", "needs_manual_grade"):
+                    setattr(g, key, d[key])
+            for c in nb.comments:
+                d = (data or {}).get("comments", {}).get(c.name, {})
+                c.auto_comment, c.manual_comment = d.get("auto_comment"), d.get("manual_comment")
+        gb.db.commit()
+        sub = gb.find_submission(a, s)
+        score, max_score = sub.score, sub.max_score
+    notes = list(result.get("notes", [])) + list(result.get("incidents", []))
+    if result.get("status") != "ok":
+        notes += result.get("error", [])
+    return Outcome(s, result.get("status", "error"), score, max_score, notes)
+
+
+# ----------------------------------------------------------------- executors
+
+
+class LocalPool:
+    """N worker processes (see worker.py); jobs go to whichever is free."""
+
+    def __init__(self, n: int, log: Path | None = None):
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        # Kernels' and nbgrader's chatter goes to the log file, not the instructor's terminal.
+        err = open(log, "a") if log else subprocess.DEVNULL
+        self.procs = [subprocess.Popen([sys.executable, "-m", "autograder.worker"], cwd=REPO, env=env,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+                      for _ in range(n)]
+        for p in self.procs:
+            p.stdout.readline()  # "ready": nbgrader imported
+
+    def run(self, jobs: list[tuple[str, Path, float]], done: "queue.Queue") -> None:
+        """Run (key, job_dir, timeout) tuples; put (key, result dict) on `done`."""
+        todo: "queue.Queue" = queue.Queue()
+        for j in jobs:
+            todo.put(j)
+
+        def feed(proc):
+            while True:
+                try:
+                    key, job, timeout = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    proc.stdin.write(json.dumps({"job": str(job), "timeout": timeout}) + "\n")
+                    proc.stdin.flush()
+                    reply = json.loads(proc.stdout.readline())
+                    result = json.loads((job / "result.json").read_text())
+                    result["wall"] = reply["wall"]
+                except Exception as exc:  # a worker that died: report, never lose the submission
+                    result = failure_result(job, "crashed", f"worker failed: {exc}")
+                done.put((key, result))
+
+        threads = [threading.Thread(target=feed, args=(p,), daemon=True) for p in self.procs]
+        for t in threads:
+            t.start()
+
+    def close(self) -> None:
+        for p in self.procs:
+            try:
+                p.stdin.close()
+                p.wait(timeout=10)
+            except Exception:
+                p.kill()
+
+
+_REMOTE_WORKER = None
+
+
+def grade_remote(payload: bytes, timeout: float) -> dict:
+    """Dask task: unpack a job, run it in this machine's grading worker, return the result."""
+    global _REMOTE_WORKER
+    from .job import unpack
+
+    if _REMOTE_WORKER is None or _REMOTE_WORKER.procs[0].poll() is not None:
+        _REMOTE_WORKER = LocalPool(1)  # forks must come from a single-threaded process
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-dask-", dir=default_scratch_parent()))
+    try:
+        job = unpack(payload, scratch / "job")
+        proc = _REMOTE_WORKER.procs[0]
+        proc.stdin.write(json.dumps({"job": str(job), "timeout": timeout}) + "\n")
+        proc.stdin.flush()
+        reply = json.loads(proc.stdout.readline())
+        result = json.loads((job / "result.json").read_text())
+        result["wall"] = reply["wall"]
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class DaskPool:
+    """Jobs shipped (packed) to a Dask cluster; results come back as dicts."""
+
+    def __init__(self, address):
+        from distributed import Client
+
+        self.client = Client(address)
+
+    def run(self, jobs, done: "queue.Queue") -> None:
+        from distributed import as_completed
+
+        from .job import pack
+
+        futures = {self.client.submit(grade_remote, pack(job), timeout, pure=False, retries=0): (key, job)
+                   for key, job, timeout in jobs}
+
+        def collect():
+            for fut in as_completed(futures):
+                key, job = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as exc:
+                    result = failure_result(job, "crashed", f"dask task failed: {exc}")
+                done.put((key, result))
+
+        threading.Thread(target=collect, daemon=True).start()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# ----------------------------------------------------------------- the run
+
+
+def default_scratch_parent() -> Path:
+    """Job directories must be outside /tmp (the kernel gets a private /tmp) and the course."""
+    if os.geteuid() == 0:
+        path = Path("/var/lib/autograder")
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o711)
+        return path
+    return Path(tempfile.gettempdir())
+
+
+def grade(course: Course, assignment: str, students: list[str] | None = None, *,
+          limits: Limits | None = None, workers: int | None = None, scheduler: str | None = None,
+          force: bool = False, progress: bool = True) -> list[Outcome]:
+    """Autograde `assignment` for `students` (default: every submission)."""
+    from tqdm import tqdm
+
+    limits = limits or Limits()
+    everyone = course.students_submitted(assignment)
+    students = everyone if not students else students
+    state = course.root / ".autograder"
+    journal = Journal(state / f"{assignment}.journal")
+    log = Log(state / "logs" / f"grade-{assignment}.log")
+    outcomes: dict[str, Outcome] = {}
+    todo = []
+    for s in students:
+        sub = course.dir("submitted", s, assignment)
+        if not sub.is_dir():
+            outcomes[s] = Outcome(s, "no submission", notes=[f"nothing in {sub}"])
+            log.write(s, "no submission")
+            continue
+        fp = fingerprint(sub, limits)
+        if not force and journal.done.get(s) == fp and _in_gradebook(course, assignment, s):
+            outcomes[s] = _existing(course, assignment, s)
+            continue
+        todo.append((s, fp))
+    if todo:
+        scratch = Path(tempfile.mkdtemp(prefix="run-", dir=default_scratch_parent()))
+        try:
+            factory = JobFactory(course, assignment, limits, scratch)
+            jobs = [(s, factory.make(s), limits.hard_timeout) for s, _ in todo]
+            fps = dict(todo)
+            pool = (DaskPool(scheduler) if scheduler
+                    else LocalPool(workers or os.cpu_count() or 1, log.path.with_suffix(".workers.log")))
+            done: "queue.Queue" = queue.Queue()
+            try:
+                pool.run(jobs, done)
+                bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="nb", disable=not progress)
+                for _ in jobs:
+                    s, result = done.get()
+                    out = merge(course, result)
+                    out.wall = result.get("wall", 0.0)
+                    journal.record(s, fps[s])
+                    log.write(s, out.status, result)
+                    outcomes[s] = out
+                    bar.update(1)
+                bar.close()
+            finally:
+                pool.close()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return [outcomes[s] for s in students]
+
+
+def _in_gradebook(course: Course, assignment: str, student: str) -> bool:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            gb.find_submission(assignment, student)
+            return True
+        except MissingEntry:
+            return False
+
+
+def _existing(course: Course, assignment: str, student: str) -> Outcome:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        sub = gb.find_submission(assignment, student)
+        return Outcome(student, "unchanged", sub.score, sub.max_score, skipped=True)
+
+
+class Log:
+    """Append-only JSON-lines log of every graded submission and failure."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+
+    def write(self, student: str, status: str, result: dict | None = None) -> None:
+        entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "student": student,
+                 "status": status}
+        if result:
+            entry.update({k: result.get(k) for k in ("notes", "incidents", "error", "sandbox", "network")})
+        with open(self.path, "a") as f:
+            f.write(json.dumps(entry) + "\n")

@@ -1,0 +1,411 @@
+"""One submission's grading job: a private nbgrader course in its own directory.
+
+The parent builds a job directory (:class:`JobFactory`); a worker runs
+:func:`run_job` in a forked child; the parent reads ``result.json`` and merges
+it into the main gradebook. Nothing in a job touches the main course, so jobs
+can run anywhere (a local process, a Dask worker) in any order.
+
+Layout (root-owned; only ``autograded/<s>/<a>`` is given to the kernel user)::
+
+    job/ 0711        spec.json limits.json(0600) kernel_report.json result.json log.txt
+      kernels/       a 'python3' kernelspec that starts the kernel through sandbox.py
+      runtime/ 0711  jupyter connection files
+      course/ 0711   nbgrader_config.py gradebook.db(0600) source/ submitted/(0700) autograded/
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tarfile
+import tempfile
+import io
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .course import REPO, Course
+
+SANDBOX = Path(__file__).resolve().parent / "sandbox.py"
+# Error names in graded cells that mean something other than a wrong answer.
+INCIDENTS = {
+    "KernelDied": "kernel died (exit/kill/crash/limit)",
+    "CellTimeoutError": "cell time limit",
+    "NotebookTimeout": "notebook time limit",
+    "MemoryError": "memory limit",
+    "SystemExit": "called sys.exit()",
+}
+
+
+@dataclass
+class Limits:
+    """Per-submission limits; seconds and megabytes."""
+
+    cell_timeout: int = 30
+    notebook_timeout: int = 300
+    memory_mb: int = 2048
+    file_mb: int = 256
+    user: str = "nobody"
+
+    @property
+    def hard_timeout(self) -> int:
+        """When the worker kills the whole job: nbgrader's own limits plus slack."""
+        return self.notebook_timeout + 60
+
+
+def _private_dir(path: Path, mode: int = 0o711) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, mode)
+    return path
+
+
+def _cell_map(nb) -> dict:
+    out = {}
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid and gid not in out:
+            out[gid] = cell
+    return out
+
+
+class JobFactory:
+    """Builds job directories for one assignment of one course (parent side)."""
+
+    def __init__(self, course: Course, assignment: str, limits: Limits, scratch: Path):
+        from nbgrader.api import Gradebook
+
+        self.course, self.assignment, self.limits = course, assignment, limits
+        self.scratch = _private_dir(Path(scratch))
+        self.shared = _private_dir(self.scratch / "shared", 0o755)
+        with Gradebook(course.db_url, course.course_id) as gb:
+            self.notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+        self.template = self._template_gradebook()
+        self.pkgs = self._compile_checks()
+        self.release = self._release_notebooks()
+
+    def _template_gradebook(self) -> Path:
+        """The main gradebook without any student: assignment, cells, checksums."""
+        from nbgrader.api import Gradebook
+
+        path = self.shared / "template.db"
+        path.unlink(missing_ok=True)
+        src, dst = sqlite3.connect(self.course.db_path), sqlite3.connect(path)
+        with dst:
+            src.backup(dst)  # consistent copy even if someone reads the gradebook
+        src.close()
+        dst.close()
+        with Gradebook(f"sqlite:///{path}", self.course.course_id) as gb:
+            for student in list(gb.students):
+                gb.remove_student(student.id)
+        os.chmod(path, 0o600)
+        return path
+
+    def _compile_checks(self) -> Path:
+        """`autograder.checks` as sourceless bytecode: importable, no source to read."""
+        import py_compile
+
+        pkgs = _private_dir(self.shared / "pkgs", 0o755)
+        target = pkgs / "autograder" / "checks"
+        shutil.rmtree(pkgs / "autograder", ignore_errors=True)
+        target.mkdir(parents=True)
+        (pkgs / "autograder" / "__init__.py").write_text('"""Grading-time stub package."""\n')
+        if not (self.course.checks_dir / "__init__.py").exists():
+            (target / "__init__.py").write_text("")
+        for src in self.course.checks_dir.glob("*.py"):
+            py_compile.compile(str(src), cfile=str(target / (src.stem + ".pyc")), doraise=True)
+        for p in [pkgs, *pkgs.rglob("*")]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        return pkgs
+
+    def _release_notebooks(self) -> dict:
+        """Student versions (cell order, locked cells) to detect and undo tampering."""
+        import nbformat
+
+        out = {}
+        for name in self.notebooks:
+            path = self.course.dir("release", assignment=self.assignment) / f"{name}.ipynb"
+            if path.exists():
+                out[name] = nbformat.read(path, as_version=4)
+        return out
+
+    def hidden_paths(self) -> list[str]:
+        """Directories the kernel must not see (covered in its mount namespace)."""
+        paths = {REPO / "solutions", REPO / "autograder", REPO / ".git", self.course.root,
+                 self.course.checks_dir, self.course.root.parent / "solutions"}
+        return sorted(str(p) for p in paths)
+
+    def make(self, student: str) -> Path:
+        """A fresh job directory for `student`'s submission."""
+        # A fresh name per attempt: a job orphaned by a killed run can never write into it.
+        _private_dir(self.scratch / "jobs")
+        job = Path(tempfile.mkdtemp(prefix=f"{student}-", dir=self.scratch / "jobs"))
+        _private_dir(job)
+        course = _private_dir(job / "course")
+        _private_dir(job / "runtime")
+        shutil.copy(self.template, course / "gradebook.db")
+        os.chmod(course / "gradebook.db", 0o600)
+        if self.course.config_file and self.course.config_file.exists():
+            shutil.copy(self.course.config_file, course / "nbgrader_config.py")
+            os.chmod(course / "nbgrader_config.py", 0o600)
+        # Non-notebook files of the source (data files); never the solution notebook.
+        src = self.course.dir("source", assignment=self.assignment)
+        dst = _private_dir(course / "source", 0o700) / self.assignment
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+        sub = _private_dir(course / "submitted", 0o700) / student / self.assignment
+        shutil.copytree(self.course.dir("submitted", student, self.assignment), sub, symlinks=False,
+                        ignore_dangling_symlinks=True)
+        shutil.copytree(self.pkgs, job / "pkgs")  # inside the job: it travels with it to Dask workers
+        limits = {
+            "memory_bytes": self.limits.memory_mb << 20,
+            "cpu_seconds": self.limits.notebook_timeout + 30,
+            "file_bytes": self.limits.file_mb << 20,
+            "user": self.limits.user, "hidden": self.hidden_paths(),
+        }
+        (job / "limits.json").write_text(json.dumps(limits))
+        os.chmod(job / "limits.json", 0o600)
+        spec = {"assignment": self.assignment, "student": student, "course_id": self.course.course_id,
+                "notebooks": self.notebooks, "limits": asdict(self.limits),
+                "release": {k: v for k, v in self.release.items()}}
+        (job / "spec.json").write_text(json.dumps(spec))
+        return job
+
+
+# --------------------------------------------------------------------- child side
+
+
+def place(job: Path) -> None:
+    """Write the job's absolute paths (it may have been unpacked on another machine)."""
+    limits = json.loads((job / "limits.json").read_text())
+    limits.update({"report": str(job / "kernel_report.json"), "env": {"PYTHONPATH": str(job / "pkgs")}})
+    (job / "limits.json").write_text(json.dumps(limits))
+    os.chmod(job / "limits.json", 0o600)
+    kdir = job / "kernels" / "kernels" / "python3"
+    kdir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(SANDBOX), "kernel", str(job / "limits.json"), "--",
+            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (kdir / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python"}))
+
+
+def prepare_submission(sub: Path, notebooks: list[str], release: dict) -> list[str]:
+    """Fix what can be fixed before nbgrader sees the submission; return notes."""
+    import nbformat
+
+    notes = []
+    present = sorted(p.name for p in sub.glob("*.ipynb"))
+    expected = [f"{n}.ipynb" for n in notebooks]
+    missing = [e for e in expected if e not in present]
+    spare = [p for p in present if p not in expected]
+    for name in missing:
+        match = (spare if len(spare) == 1 and len(missing) == 1
+                 else difflib.get_close_matches(name, spare, n=1, cutoff=0.6))
+        if match:
+            (sub / match[0]).rename(sub / name)
+            spare.remove(match[0])
+            notes.append(f"renamed '{match[0]}' to '{name}'")
+        else:
+            notes.append(f"missing notebook '{name}': scored 0")
+    for name in notebooks:
+        path = sub / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as exc:  # NotJSONError, ValidationError, UnicodeError...
+            path.unlink()  # nbgrader then scores the notebook 0 instead of failing the batch
+            notes.append(f"corrupt notebook '{name}.ipynb' ({type(exc).__name__}): scored 0")
+            continue
+        if name in release:
+            fixed, tamper = restore_locked_cells(nb, nbformat.from_dict(release[name]))
+            notes += [f"{name}: {t}" for t in tamper]
+            if fixed is not None:
+                nbformat.write(fixed, path)
+    return notes
+
+
+def restore_locked_cells(nb, release):
+    """Detect deleted, edited and reordered locked cells.
+
+    Edited locked cells need nothing here (nbgrader's OverwriteCells restores
+    them from the gradebook); deleted or reordered ones make us rebuild the
+    notebook in the released order: the student's answer cells, the released
+    locked cells, and the student's extra cells after the cell they followed.
+    Returns (rebuilt notebook or None, notes).
+    """
+    mine, ref = _cell_map(nb), _cell_map(release)
+    locked = [g for g, c in ref.items() if c.metadata["nbgrader"].get("locked")]
+    notes = []
+    deleted = [g for g in locked if g not in mine]
+    edited = [g for g in locked if g in mine and mine[g].source.strip() != ref[g].source.strip()]
+    order = [g for g in mine if g in ref]
+    reordered = order != [g for g in ref if g in mine]
+    if deleted:
+        notes.append(f"locked cells deleted (restored): {', '.join(deleted)}")
+    if edited:
+        notes.append(f"locked cells edited (originals graded): {', '.join(edited)}")
+    if reordered:
+        notes.append("graded cells reordered (original order restored)")
+    if not deleted and not reordered:
+        return None, notes
+    extras, anchor = {}, None
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in ref:
+            anchor = gid
+        else:
+            extras.setdefault(anchor, []).append(cell)
+    cells = list(extras.get(None, []))
+    for cell in release.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        cells.append(mine.get(gid, cell) if gid else cell)
+        cells += extras.get(gid, []) if gid else []
+    nb.cells = cells
+    return nb, notes
+
+
+def _job_config(course_dir: Path, spec: dict):
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
+                                        LimitOutput, SaveAutoGrades)
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from .execute import ResilientExecute
+
+    cfg = Config()
+    if (course_dir / "nbgrader_config.py").exists():
+        cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config())
+    cfg.CourseDirectory.root = str(course_dir)
+    cfg.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    cfg.CourseDirectory.course_id = spec["course_id"]
+    # nbgrader's default chain with Execute swapped for the resilient subclass.
+    cfg.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                             LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                             CheckCellMetadata]
+    lim = spec["limits"]
+    cfg.ResilientExecute.timeout = lim["cell_timeout"]
+    cfg.ResilientExecute.notebook_timeout = lim["notebook_timeout"]
+    return cfg
+
+
+def run_job(job: Path) -> dict:
+    """Grade the job's submission (runs in a forked child, as the grader)."""
+    from .sandbox import unshare_network
+
+    job = Path(job)
+    spec = json.loads((job / "spec.json").read_text())
+    a, s = spec["assignment"], spec["student"]
+    course_dir = job / "course"
+    place(job)
+    result = {"student": s, "assignment": a, "notes": [], "status": "ok"}
+    try:
+        unshare_network()
+        result["network"] = "none (own network namespace)"
+    except OSError as exc:
+        result["network"] = f"host network ({exc.strerror})"
+    os.environ.update({"JUPYTER_PATH": str(job / "kernels"), "JUPYTER_RUNTIME_DIR": str(job / "runtime"),
+                       "JUPYTER_CONFIG_DIR": str(job / "runtime"), "JUPYTER_PLATFORM_DIRS": "1"})
+    sub = course_dir / "submitted" / s / a
+    result["notes"] = prepare_submission(sub, spec["notebooks"], spec["release"])
+
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    cfg = _job_config(course_dir, spec)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    out = api.autograde(a, s, force=True, create=True)
+    (job / "log.txt").write_text((out.get("log") or "") + (out.get("error") or ""))
+    if not out["success"]:
+        result["status"] = "error"
+        result["error"] = (out.get("error") or "").strip().splitlines()[-1:] or ["nbgrader failed"]
+    result.update(extract(course_dir, spec))
+    try:
+        result["sandbox"] = json.loads((job / "kernel_report.json").read_text())
+    except (OSError, ValueError):
+        result["sandbox"] = {}
+    return result
+
+
+def extract(course_dir: Path, spec: dict) -> dict:
+    """Scores, comments and autograded notebooks of the job's gradebook."""
+    import nbformat
+    from nbgrader.api import Gradebook, MissingEntry
+
+    a, s = spec["assignment"], spec["student"]
+    out = {"notebooks": {}, "timestamp": None, "incidents": [], "files": {}}
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", spec["course_id"]) as gb:
+        try:
+            sub = gb.find_submission(a, s)
+        except MissingEntry:
+            return out
+        out["timestamp"] = sub.timestamp.isoformat() if sub.timestamp else None
+        for nb in sub.notebooks:
+            out["notebooks"][nb.name] = {
+                "flagged": nb.flagged,
+                "grades": {g.name: {"auto_score": g.auto_score, "manual_score": g.manual_score,
+                                    "extra_credit": g.extra_credit,
+                                    "needs_manual_grade": g.needs_manual_grade,
+                                    "max_score": g.max_score} for g in nb.grades},
+                "comments": {c.name: {"auto_comment": c.auto_comment, "manual_comment": c.manual_comment}
+                             for c in nb.comments},
+            }
+    graded = course_dir / "autograded" / s / a
+    for name in spec["notebooks"]:
+        path = graded / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        text = path.read_text()
+        out["files"][f"{name}.ipynb"] = text
+        for cell in nbformat.reads(text, as_version=4).cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "error" and o.get("ename") in INCIDENTS:
+                    where = meta.get("grade_id", "an unmarked cell")
+                    out["incidents"].append(f"{name}/{where}: {INCIDENTS[o['ename']]}")
+    return out
+
+
+# ------------------------------------------------------------- transport (Dask)
+
+
+def pack(job: Path) -> bytes:
+    """The job directory as a tar.gz, to ship to another machine."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(job, arcname=".")
+    return buf.getvalue()
+
+
+def unpack(data: bytes, job: Path) -> Path:
+    if job.exists():
+        shutil.rmtree(job)
+    job.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(job, filter="tar")
+    return job
+
+
+def failure_result(spec_or_job, status: str, detail: str) -> dict:
+    """What a job that produced no result.json reports."""
+    if isinstance(spec_or_job, Path):
+        spec = json.loads((spec_or_job / "spec.json").read_text())
+    else:
+        spec = spec_or_job
+    return {"student": spec["student"], "assignment": spec["assignment"], "status": status,
+            "error": [detail], "notes": [], "notebooks": {}, "files": {}, "incidents": [],
+            "timestamp": None}
+
+
+def safe_run_job(job: Path) -> dict:
+    """run_job that always writes result.json (used by the worker's child)."""
+    try:
+        result = run_job(job)
+    except BaseException as exc:  # noqa: BLE001 - everything must reach the summary
+        result = failure_result(Path(job), "error", f"{type(exc).__name__}: {exc}")
+        (Path(job) / "log.txt").write_text(traceback.format_exc())
+    (Path(job) / "result.json").write_text(json.dumps(result))
+    return result

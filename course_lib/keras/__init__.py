@@ -1,0 +1,43 @@
+"""The course's network in Keras 3: the NumPy :class:`~course_lib.numpy.MLP` once more (chapter 9).
+
+Same specification, same names, same numbers:
+
+``mlp``    :func:`MLP` builds a ``keras.Sequential`` from an :class:`~course_lib.spec.MLPSpec`;
+           :func:`get_weights` / :func:`set_weights` in the exchange format of course_lib
+``train``  :func:`fit` (``compile``/``fit`` with an early-stopping callback), :func:`fit_custom`
+           and :func:`train_step` (the loop written out with ``tf.GradientTape``), :func:`evaluate`,
+           :func:`predict`, :func:`predict_proba`, :func:`loss_and_grads`
+``cnn``    :func:`build_cnn` (alias :func:`SmallCNN`), the small convolutional network for 8x8 digits
+
+Keras 3 runs on several backends and fixes the backend when it is first imported,
+from the environment variable ``KERAS_BACKEND``. This package keeps a value that is
+already set (``torch`` works too) and otherwise chooses ``tensorflow``, Colab's default.
+"""
+
+import os
+
+# Must happen before the first `import keras` anywhere in the process.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+try:
+    import keras  # absolute import: the real Keras, not this package
+except ImportError as err:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        'course_lib.keras needs Keras 3 and a backend (TensorFlow or PyTorch), which are not installed. '
+        'Install them with\n    pip install "course_lib[tensorflow]"\n'
+        "(on Colab, keras and tensorflow are already there: do not reinstall them)."
+    ) from err
+
+#: The backend Keras actually runs on ("tensorflow" or "torch").
+BACKEND = keras.backend.backend()
+
+from course_lib.keras.cnn import SmallCNN, build_cnn  # noqa: E402
+from course_lib.keras.mlp import MLP, get_weights, set_weights  # noqa: E402
+from course_lib.keras.train import (  # noqa: E402
+    TrainingDiverged, evaluate, fit, fit_custom, loss_and_grads, predict, predict_proba, train_step,
+)
+
+__all__ = [
+    "MLP", "get_weights", "set_weights", "fit", "fit_custom", "train_step", "evaluate", "predict",
+    "predict_proba", "loss_and_grads", "SmallCNN", "build_cnn", "BACKEND", "TrainingDiverged",
+]

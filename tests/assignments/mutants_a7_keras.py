@@ -1,0 +1,59 @@
+"""Wrong and alternative correct implementations of a7_keras's graded parts (see harness.py)."""
+
+MUTANTS = {
+    "build_model": [
+        ("softmax output layer (the softmax is applied again by from_logits=True)",
+         ("keras.layers.Dense(sizes[-1])", "keras.layers.Dense(sizes[-1], activation=\"softmax\")")),
+        ("the spec's activations ignored: always ReLU",
+         ("keras.layers.Dense(n_out, activation=activation)", "keras.layers.Dense(n_out, activation=\"relu\")")),
+        ("the last hidden activation also on the output layer",
+         ("keras.layers.Dense(sizes[-1])", "keras.layers.Dense(sizes[-1], activation=activations[-1])")),
+        ("one hidden layer too few", ("zip(sizes[1:-1], activations)", "zip(sizes[1:-2], activations)")),
+    ],
+    "train_step": [
+        ("softmax applied to the logits before a from_logits=True loss",
+         ("loss = loss_fn(y, out)", "loss = loss_fn(y, keras.ops.softmax(out))")),
+        ("returns the loss after the update", ("return float(loss)",
+                                               "return float(loss_fn(y, model(x, training=False)))")),
+        ("gradient ascent", ("zip(grads, model.trainable_variables)",
+                             "zip([-g for g in grads], model.trainable_variables)")),
+        ("forward pass outside the tape", ("    with tf.GradientTape() as tape:    # records the operations on the variables\n        out = model(x, training=True)",
+                                           "    out = model(x, training=True)\n    with tf.GradientTape() as tape:")),
+    ],
+}
+
+CORRECT = {
+    "build_model": [
+        "def build_model(spec):\n"
+        "    inputs = keras.Input(shape=(spec['sizes'][0],))\n"
+        "    h = inputs\n"
+        "    for width, act in zip(spec['sizes'][1:-1], spec['activations']):\n"
+        "        h = keras.layers.Dense(width)(h)\n"
+        "        h = keras.layers.Activation(act)(h)\n"
+        "    outputs = keras.layers.Dense(spec['sizes'][-1], activation='linear')(h)\n"
+        "    return keras.Model(inputs, outputs)",
+        "def build_model(spec):\n"
+        "    n = spec['sizes']\n"
+        "    layers = [keras.layers.Dense(n[i + 1], activation=spec['activations'][i]) for i in range(len(n) - 2)]\n"
+        "    model = keras.Sequential(layers + [keras.layers.Dense(n[-1], activation=None)])\n"
+        "    model.build((None, n[0]))\n"
+        "    return model",
+    ],
+    "train_step": [
+        "def train_step(model, optimizer, loss_fn, x, y):\n"
+        "    x = tf.convert_to_tensor(x)\n"
+        "    with tf.GradientTape(watch_accessed_variables=False) as tape:\n"
+        "        tape.watch(model.trainable_variables)\n"
+        "        loss = loss_fn(y, model(x, training=True))\n"
+        "    grads = tape.gradient(loss, model.trainable_variables)\n"
+        "    optimizer.apply(grads, model.trainable_variables)\n"
+        "    return loss.numpy().item()",
+        "def train_step(model, optimizer, loss_fn, x, y):\n"
+        "    variables = model.trainable_weights\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        predictions = model(x)\n"
+        "        value = loss_fn(y_true=y, y_pred=predictions)\n"
+        "    optimizer.apply_gradients(list(zip(tape.gradient(value, variables), variables)))\n"
+        "    return float(keras.ops.convert_to_numpy(value))",
+    ],
+}

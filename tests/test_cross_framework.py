@@ -144,7 +144,7 @@ def test_weights_move_between_frameworks(src, dst):
         assert W_t.shape == W.shape and W_t.dtype == np.float64
         np.testing.assert_array_equal(W_t, W)
         np.testing.assert_array_equal(b_t, b)
-    assert rel_error(lib[src].predict_proba(source, x), lib[dst].predict_proba(target, x)) < 1e-12
+    assert rel_error(lib[src].predict_proba(source, x), lib[dst].predict_proba(target, x)) < tolerance((src, dst), "float64")
     np.testing.assert_array_equal(lib[src].predict(source, x), lib[dst].predict(target, x))
 
 

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from course_lib.history import History
 from course_lib.numpy.activations import softmax
-from course_lib.numpy.train import TrainingDiverged, _check_data, correct_predictions
+from course_lib.numpy.train import TrainingDiverged, check_training_data, correct_predictions
 from course_lib.keras.mlp import make_loss, targets
 from course_lib.validate import check_choice
 
@@ -63,7 +63,7 @@ def _dtype(model) -> str:
 def _check(model, X, y, what: str = "X"):
     """NumPy ``X`` (in the model's dtype) and ``y``, checked with the NumPy part's messages for an MLP."""
     if hasattr(model, "spec"):
-        X, y = _check_data(model, X, y, what)
+        X, y = check_training_data(model, X, y, what)
     else:
         X, y = np.asarray(X), np.asarray(y)
         if len(X) != len(y):

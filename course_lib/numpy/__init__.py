@@ -13,11 +13,11 @@ Modules, one concept each:
 
 from course_lib.numpy.mlp import MLP
 from course_lib.numpy.optim import SGD, Adagrad, Adam, Momentum, RMSprop, make_optimizer
-from course_lib.numpy.train import TrainingDiverged, accuracy, evaluate, fit, predict, predict_proba
+from course_lib.numpy.train import TrainingDiverged, accuracy, evaluate, fit, loss_and_grads, predict, predict_proba
 from course_lib.numpy.weights import get_weights, set_weights
 
 __all__ = [
     "MLP", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "make_optimizer",
     "fit", "evaluate", "predict", "predict_proba", "accuracy", "TrainingDiverged",
-    "get_weights", "set_weights",
+    "get_weights", "set_weights", "loss_and_grads",
 ]

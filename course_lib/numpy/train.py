@@ -28,7 +28,12 @@ class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite (usually: the learning rate is too large)."""
 
 
-def _check_data(model: MLP, X, y, what: str = "X"):
+def check_training_data(model, X, y, what: str = "X"):
+    """``(X, y)`` checked against the model's spec: shapes, sample counts, label range.
+
+    Shared by the NumPy, PyTorch and Keras parts, so that a mistake gets the same
+    message in every framework.
+    """
     X = check_2d(what, X, n_features=model.spec.sizes[0])
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
@@ -64,7 +69,7 @@ def accuracy(model: MLP, X, y) -> float:
 
 def evaluate(model: MLP, X, y, batch_size: int = 4096) -> dict[str, float]:
     """``{"loss": ..., "accuracy": ...}`` over the whole set (accuracy only for classifiers)."""
-    X, y = _check_data(model, X, y)
+    X, y = check_training_data(model, X, y)
     total_loss, correct = 0.0, 0
     for start in range(0, len(X), batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
@@ -129,9 +134,9 @@ def fit(
     TrainingDiverged if the loss becomes NaN or infinite. The update that would
     have used that loss is not applied: training stops instead of writing NaNs on.
     """
-    X, y = _check_data(model, X, y)
+    X, y = check_training_data(model, X, y)
     if validation_data is not None:
-        validation_data = _check_data(model, *validation_data, what="X_val")
+        validation_data = check_training_data(model, *validation_data, what="X_val")
     if early_stopping is not None and validation_data is None:
         raise ValueError("early_stopping needs validation_data to watch")
     opt = make_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
@@ -190,3 +195,14 @@ def _train_one_epoch(model: MLP, X, y, opt: Optimizer, order, batch_size: int, e
                 correct += correct_predictions(out, yb, model.spec.loss)
     n = len(X)
     return {"loss": total_loss / n, "accuracy": correct / n if model.spec.is_classifier else None}, step
+
+
+def loss_and_grads(model: MLP, X, y):
+    """The loss (with L2) on one batch and its gradients, by the four back-propagation equations.
+
+    Returns ``(loss, [(dW^1, db^1), ...])`` as float64 copies in the exchange format,
+    so the result can be compared with ``course_lib.torch`` and ``course_lib.keras``.
+    """
+    X, y = check_training_data(model, X, y)
+    loss, grads = model.loss(X, y)
+    return loss, [(dW.astype(np.float64), db.astype(np.float64)) for dW, db in grads]

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 from course_lib.history import History
-from course_lib.numpy.train import TrainingDiverged, _check_data
+from course_lib.numpy.train import TrainingDiverged, check_training_data
 from course_lib.torch.device import get_device
 from course_lib.torch.mlp import MLP, targets
 from course_lib.validate import check_choice
@@ -57,7 +57,7 @@ def _first_param(model) -> torch.Tensor:
 def _check(model, X, y, what: str = "X"):
     """NumPy arrays ``X``, ``y``, checked with the NumPy part's messages for an MLP."""
     if isinstance(model, MLP):
-        return _check_data(model, X, y, what)
+        return check_training_data(model, X, y, what)
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"{what} has {len(X)} samples but its targets have {len(y)}")

@@ -45,7 +45,7 @@ $(MATHJAX): package.json package-lock.json
 
 # Regenerate the student versions of the assignments from solutions/ (nbgrader).
 student-versions: $(VENV_STAMP)
-	$(BIN)/python -m autograder release --all
+	$(BIN)/python -m autograder.release
 
 clean:
 	rm -rf _build _vendor node_modules

@@ -34,7 +34,7 @@ ASSIGNMENTS = all_assignments()
 
 
 def test_assignments_exist():
-    assert {"a2_backprop"} <= set(ASSIGNMENTS), ASSIGNMENTS
+    assert {"a1_activations_losses", "a2_backprop", "a3_autodiff", "a4_optimizers"} <= set(ASSIGNMENTS), ASSIGNMENTS
 
 
 # --------------------------------------------------------------------------- student versions

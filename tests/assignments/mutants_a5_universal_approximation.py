@@ -17,9 +17,20 @@ MUTANTS = {
     "build_approximator": [
         ("the offset f(x_0) forgotten", ("np.array([values[0]])", "np.zeros(1)")),
         ("steps far too gentle", ("steepness = 10.0 / (grid[1] - grid[0])", "steepness = 1.0")),
-        ("one hidden unit too many", ("grid = np.linspace(lo, hi, n_hidden + 1)", "grid = np.linspace(lo, hi, n_hidden + 2)\n"
-                                      "    n_hidden = n_hidden + 1")),
-        ("values of f as heights instead of its changes", ("heights = np.diff(values)", "heights = values[1:]")),
+        ("bumps of two units each, their number rounded up (n_hidden + 1 units when n_hidden is odd)",
+         "def build_approximator(f, n_hidden, interval):\n"
+         "    lo, hi = interval\n"
+         "    m = int(np.ceil(n_hidden / 2))\n"
+         "    edges = np.linspace(lo, hi, m + 1)\n"
+         "    width = edges[1] - edges[0]\n"
+         "    a, b = edges[:-1].copy(), edges[1:].copy()\n"
+         "    a[0], b[-1] = lo - 10 * width, hi + 10 * width\n"
+         "    heights = f(0.5 * (edges[:-1] + edges[1:]))\n"
+         "    s = 40.0 / width\n"
+         "    w1 = np.full((1, 2 * m), s)\n"
+         "    b1 = -s * np.concatenate([a, b])\n"
+         "    w2 = np.concatenate([heights, -heights])[:, None]\n"
+         "    return w1, b1, w2, np.zeros(1)"),
     ],
 }
 

@@ -4,8 +4,8 @@ MUTANTS = {
     "tanh_mlp": [
         ("softmax on the output layer (CrossEntropyLoss expects logits)",
          ("return self.layers[-1](x)", "return torch.softmax(self.layers[-1](x), dim=1)")),
-        ("tanh also on the output layer", ("return self.layers[-1](x)", "return torch.tanh(self.layers[-1](x))")),
-        ("ReLU instead of tanh", ("x = torch.tanh(layer(x))", "x = torch.relu(layer(x))")),
+        ("tanh only after the first layer (right for one hidden layer only)",
+         ("x = torch.tanh(layer(x))", "x = torch.tanh(layer(x)) if layer is self.layers[0] else layer(x)")),
         ("forward through NumPy (cut off from autograd)",
          ("x = torch.tanh(layer(x))", "x = torch.from_numpy(np.tanh(layer(x).detach().numpy()))")),
     ],
@@ -14,14 +14,11 @@ MUTANTS = {
         ("returns the last batch's loss", ("return total / n", "return loss.item()")),
         ("step before backward", ("loss.backward()                # 3. back-propagation fills p.grad\n        optimizer.step()",
                                   "optimizer.step()\n        loss.backward()")),
-        ("mean of the batch losses, not weighted by batch size",
-         ("total += loss.item() * len(x)\n        n += len(x)", "total += loss.item()\n        n += 1")),
     ],
     "linear_function": [
         ("bias gradient averaged over the batch", ("grad_out.sum(dim=0)", "grad_out.mean(dim=0)")),
         ("weight gradient divided by N", ("x.T @ grad_out,", "x.T @ grad_out / x.shape[0],")),
         ("no gradient for x", ("return grad_out @ W.T,", "return None,")),
-        ("upstream gradient ignored in dL/db", ("grad_out.sum(dim=0)", "torch.ones_like(grad_out).sum(dim=0)")),
     ],
 }
 

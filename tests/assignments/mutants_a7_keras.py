@@ -8,17 +8,14 @@ MUTANTS = {
          ("keras.layers.Dense(n_out, activation=activation)", "keras.layers.Dense(n_out, activation=\"relu\")")),
         ("the last hidden activation also on the output layer",
          ("keras.layers.Dense(sizes[-1])", "keras.layers.Dense(sizes[-1], activation=activations[-1])")),
-        ("one hidden layer too few", ("zip(sizes[1:-1], activations)", "zip(sizes[1:-2], activations)")),
     ],
     "train_step": [
         ("softmax applied to the logits before a from_logits=True loss",
          ("loss = loss_fn(y, out)", "loss = loss_fn(y, keras.ops.softmax(out))")),
         ("returns the loss after the update", ("return float(loss)",
                                                "return float(loss_fn(y, model(x, training=False)))")),
-        ("gradient ascent", ("zip(grads, model.trainable_variables)",
-                             "zip([-g for g in grads], model.trainable_variables)")),
-        ("forward pass outside the tape", ("    with tf.GradientTape() as tape:    # records the operations on the variables\n        out = model(x, training=True)",
-                                           "    out = model(x, training=True)\n    with tf.GradientTape() as tape:")),
+        ("PyTorch's argument order loss_fn(predictions, targets) (symmetric for MSE only)",
+         ("loss = loss_fn(y, out)", "loss = loss_fn(out, y)")),
     ],
 }
 
@@ -42,8 +39,7 @@ CORRECT = {
     "train_step": [
         "def train_step(model, optimizer, loss_fn, x, y):\n"
         "    x = tf.convert_to_tensor(x)\n"
-        "    with tf.GradientTape(watch_accessed_variables=False) as tape:\n"
-        "        tape.watch(model.trainable_variables)\n"
+        "    with tf.GradientTape() as tape:\n"
         "        loss = loss_fn(y, model(x, training=True))\n"
         "    grads = tape.gradient(loss, model.trainable_variables)\n"
         "    optimizer.apply(grads, model.trainable_variables)\n"

@@ -32,14 +32,6 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-COLAB_SETUP = (
-    "# Colab set-up: install course_lib when this notebook runs on Google Colab (does nothing elsewhere).\n"
-    "import subprocess, sys\n"
-    'if "google.colab" in sys.modules:\n'
-    '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", '
-    '"course_lib @ git+https://github.com/nn-first-principles/nn-course@main"], check=True)'
-)
-
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -61,8 +53,10 @@ def code(text: str):
 
 
 def colab_setup():
-    """The first code cell of every notebook of the course (kept in sync by ``tools/colab.py``)."""
-    return code(COLAB_SETUP)
+    """The first code cell of every notebook of the course, as ``tools/colab.py`` writes it."""
+    from tools.colab import setup_cell  # the repository root is on sys.path when authoring
+
+    return setup_cell()
 
 
 def readonly(cell_id: str, text: str):

@@ -100,7 +100,10 @@ def _is_setup_cell(cell) -> bool:
     return SETUP_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def _setup_cell(url: str, branch: str):
+def setup_cell(url: str | None = None, branch: str | None = None):
+    """The Colab setup cell (for the repository of _config.yml unless told otherwise)."""
+    if url is None or branch is None:
+        url, branch = read_repository()
     cell = nbformat.v4.new_code_cell(source=setup_source(url, branch))
     cell.id = SETUP_ID
     cell.metadata = nbformat.from_dict({"tags": list(SETUP_TAGS)})
@@ -119,7 +122,7 @@ def normalise(nb, url: str, branch: str):
     if nb.nbformat_minor < 5:  # cell ids (nbformat 4.5) let tools track cells
         nb.nbformat_minor = 5
     cells = [cell for cell in nb.cells if not _is_setup_cell(cell)]
-    nb.cells = [_setup_cell(url, branch)] + cells
+    nb.cells = [setup_cell(url, branch)] + cells
     for index, cell in enumerate(nb.cells):
         if "id" not in cell:
             cell.id = _stable_id(index, cell)

@@ -26,7 +26,9 @@ sync-notebooks: $(VENV_STAMP)
 
 test: $(VENV_STAMP) $(MATHJAX)
 	bash .ci/install-browser.sh
-	$(BIN)/python -m pytest -n 2 --durations=15
+	# Two pytest workers already fill both cores: one BLAS/OpenMP thread each, or
+	# multithreaded small matrix products fight over the cores and run many times slower.
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15
 
 env: $(VENV_STAMP)
 

@@ -32,6 +32,20 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
+# The first lines of every locked set-up cell. nbgrader gives a test cell 0 points when anything
+# appears on its stderr, so a correct answer that only triggers a warning would lose its points.
+WARNINGS_TO_STDOUT = '''import warnings
+
+
+# Warnings are printed on stdout: at grading, anything a test cell writes to stderr counts as a failure.
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"{category.__name__}: {message}")
+
+
+warnings.showwarning = _show_warning
+
+'''
+
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 

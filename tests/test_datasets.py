@@ -388,3 +388,15 @@ def test_a_keras_npz_file(server, tmp_path):
              x_test=a["test_images"], y_test=a["test_labels"])
     split = ds.load_mnist(path=tmp_path / "mnist.npz", val_size=10)
     assert split.sizes == (20, 10, 10) and np.array_equal(split.y_test, a["test_labels"])
+
+
+def test_download_false_uses_the_cache_and_never_the_network(server, tmp_path, closed_port_url):
+    # Empty cache: an immediate, clear error, although the (closed) server was never asked.
+    with pytest.raises(ds.DatasetUnavailable, match="download=False") as err:
+        ds.load_mnist(cache_dir=tmp_path, base_url=closed_port_url, sha256=server["sha256"], download=False)
+    assert "t10k-labels-idx1-ubyte.gz" in str(err.value)
+    # Filled cache: loads with the network still closed.
+    ds.load_mnist(cache_dir=tmp_path, base_url=server["url"] + "/good/", sha256=server["sha256"], val_size=10)
+    split = ds.load_mnist(cache_dir=tmp_path, base_url=closed_port_url, sha256=server["sha256"],
+                          val_size=10, download=False)
+    assert np.array_equal(split.y_test, server["arrays"]["test_labels"])

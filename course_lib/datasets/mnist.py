@@ -126,6 +126,7 @@ def fetch_mnist(
     base_url: str | None = None,
     sha256: dict[str, str] | None = None,
     timeout: float = 60.0,
+    download: bool = True,
 ) -> dict[str, Path]:
     """Make sure the four files of ``kind`` are in the cache, downloading what is missing.
 
@@ -136,6 +137,7 @@ def fetch_mnist(
     base_url : where to download from; the file name is appended. Default: ``REGISTRY[kind].base_url``.
     sha256 : file name -> expected SHA-256; default ``REGISTRY[kind].sha256`` (tests pass their own).
     timeout : seconds to wait for the server before giving up.
+    download : if False, never touch the network: use the cache or raise DatasetUnavailable at once.
 
     Returns
     -------
@@ -155,6 +157,11 @@ def fetch_mnist(
         base_url += "/"
     sha256 = dict(remote.sha256 if sha256 is None else sha256)
     folder = data_dir(kind, cache_dir)
+    if not download:
+        missing = [name for name in FILES.values() if not _cached_ok(folder / name, sha256[name])]
+        if missing:
+            raise DatasetUnavailable(_unavailable_message(
+                remote.title, "download=False and the cache lacks them.", missing, base_url, folder))
     downloader = pooch.HTTPDownloader(progressbar=False, timeout=timeout)
     paths = {}
     for role, name in FILES.items():
@@ -235,6 +242,7 @@ def load_mnist(
     dtype=np.float32,
     base_url: str | None = None,
     sha256: dict[str, str] | None = None,
+    download: bool = True,
 ) -> Split:
     """MNIST (handwritten digits) or Fashion-MNIST (clothes): 28x28 grey images, 10 classes.
 
@@ -253,6 +261,7 @@ def load_mnist(
     flatten : ``X`` of shape (N, 784); otherwise (N, 28, 28) (add a channel axis for a CNN).
     dtype : dtype of ``X``.
     base_url, sha256 : override the download location and the registered checksums (for tests and mirrors).
+    download : if False, use only the cache (or ``path``); never touch the network.
 
     Returns
     -------
@@ -267,7 +276,7 @@ def load_mnist(
         if path is not None:
             files = _local_files(Path(path), kind, sha256)
         else:
-            files = fetch_mnist(kind, cache_dir=cache_dir, base_url=base_url, sha256=sha256)
+            files = fetch_mnist(kind, cache_dir=cache_dir, base_url=base_url, sha256=sha256, download=download)
         x_train, y_train, x_test, y_test = (read_idx(files[r]) for r in FILES)
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise ValueError(f"{remote.title}: images and labels differ in number "

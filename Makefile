@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
 MATHJAX    := _vendor/mathjax/tex-svg.js
 
-.PHONY: book sync-notebooks test env student-versions clean
+.PHONY: book sync-notebooks test env student-versions bench clean
 
 # Strict (-W: any warning or cell error fails; -n: nitpicky references). --all re-reads every
 # page, so the warnings of unchanged pages are reported again (Sphinx's incremental build would

@@ -79,11 +79,11 @@ def test_student_version_reveals_no_solution_and_no_hidden_test(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_follows_the_pattern(assignment):
     nb = H.source_notebook(assignment)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code[0].source.startswith("# Colab set-up"), "the first code cell must be the Colab set-up cell"
-    assert not A.nbgrader_meta(code[0]).get("grade") and not A.nbgrader_meta(code[0]).get("solution")
-    intro = nb.cells[0].source
-    assert intro.startswith("# ") and "](../0" in intro, "the first cell is the title, with a link to the chapter"
+    first = nb.cells[0]
+    assert first.source == A.colab_setup().source, "the first cell must be the Colab set-up cell of tools/colab.py"
+    assert not A.nbgrader_meta(first).get("grade") and not A.nbgrader_meta(first).get("solution")
+    intro = next(c for c in nb.cells if c.cell_type == "markdown").source
+    assert intro.startswith("# ") and "](../0" in intro, "the first text cell is the title, with a link to the chapter"
 
     answers, graded = A.solution_cells(nb), A.graded_cells(nb)
     assert answers and set(graded) == {f"test_{gid}" for gid in answers}, (

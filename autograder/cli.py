@@ -37,20 +37,24 @@ def main(ctx, root, config, checks):
 @main.command()
 @click.argument("assignments", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Release every assignment in solutions/.")
-def release(assignments, all_):
-    """Generate the student version of ASSIGNMENTS (or --all) with nbgrader."""
-    from .release import release as do_release  # written by the assignments' author
+@click.pass_context
+def release(ctx, assignments, all_):
+    """Generate the student version of ASSIGNMENTS (or --all) with nbgrader.
 
-    result = do_release(None if all_ or not assignments else list(assignments))
-    click.echo(tabulate(_rows(result), headers=["assignment", "result"]))
+    The student notebooks go to chapters/assignments/; each assignment is also
+    registered in the course's gradebook, which grading needs.
+    """
+    from tqdm import tqdm
 
+    from .release import release as do_release  # written with the assignments
 
-def _rows(result):
-    if isinstance(result, dict):
-        return [(k, v) for k, v in result.items()]
-    if isinstance(result, (list, tuple)):
-        return [(str(r), "released") for r in result]
-    return [("all", str(result))]
+    written = do_release(None if all_ or not assignments else list(assignments))
+    rows = []
+    for path in tqdm(written, desc="registering in the gradebook", unit="assignment"):
+        name = Path(path).stem
+        _course(ctx).generate(name)
+        rows.append((name, str(path), "registered"))
+    click.echo(tabulate(rows, headers=["assignment", "student version", "gradebook"]))
 
 
 @main.command()
@@ -76,7 +80,7 @@ def collect(ctx, assignment, source, roster):
 @click.option("--student", "students", multiple=True, help="Grade only this student (repeatable).")
 @click.option("--workers", type=int, default=None, help="Parallel local workers [default: one per core].")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): grade on that cluster.")
-@click.option("--cell-timeout", type=int, default=30, show_default=True, help="Seconds per cell.")
+@click.option("--cell-timeout", type=int, default=None, help="Seconds per cell [default: the config's, else 30].")
 @click.option("--notebook-timeout", type=int, default=300, show_default=True, help="Seconds per notebook.")
 @click.option("--memory-mb", type=int, default=2048, show_default=True, help="Address-space limit of a kernel.")
 @click.option("--force", is_flag=True, help="Re-grade submissions the journal says are done.")

@@ -125,6 +125,7 @@ def collect(course: Course, assignment: str, source: Path, roster_csv: Path | No
     notebooks = notebooks or _notebooks(course, assignment)
     rows: list[Row] = []
     chosen: dict[tuple[str, str], Item] = {}
+    renamed: dict[str, str] = {}  # item path -> note
     for item in _items(Path(source)):
         if Path(item.path).name.startswith(".") or item.path.endswith("timestamp.txt"):
             continue
@@ -136,8 +137,8 @@ def collect(course: Course, assignment: str, source: Path, roster_csv: Path | No
             rows.append(Row(None, item.path, f"UNMATCHED: unusable student id {student!r}"))
             continue
         if name.endswith(".ipynb") and name[:-6] not in notebooks and len(notebooks) == 1:
-            rows.append(Row(student, item.path, f"renamed to {notebooks[0]}.ipynb"))
             name = notebooks[0] + ".ipynb"
+            renamed[item.path] = f"renamed to {name}"
         key = (student, name)
         if key in chosen:
             old = chosen[key]
@@ -151,6 +152,9 @@ def collect(course: Course, assignment: str, source: Path, roster_csv: Path | No
         by_student.setdefault(student, []).append((name, item))
     for student, files in sorted(by_student.items()):
         rows += _place(course, assignment, student, files)
+    for row in rows:
+        if row.file in renamed and not row.status.startswith("duplicate"):
+            row.status = f"{row.status}, {renamed[row.file]}"
     return rows
 
 

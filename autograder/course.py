@@ -62,6 +62,49 @@ class Course:
         cfg = self.config()
         return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
+    def source_dir(self, assignment: str) -> Path:
+        """The assignment's source folder (the config may point source/ elsewhere, e.g. solutions/)."""
+        src = Path(self.config().CourseDirectory.get("source_directory", "source"))
+        return (src if src.is_absolute() else self.root / src) / assignment
+
+    def generate(self, assignment: str) -> None:
+        """`nbgrader generate_assignment` into this course (gradebook + release/), retried once:
+        its first run in a fresh course has been seen to fail (TOOLCHAIN.md)."""
+        import subprocess
+        import sys
+
+        self.write_root_config()
+        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"]
+        for _ in range(2):
+            proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True)
+            if proc.returncode == 0:
+                return
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stdout[-2000:]}"
+                           f"{proc.stderr[-4000:]}")
+
+    def write_root_config(self) -> Path:
+        """`<root>/nbgrader_config.py`, which the `nbgrader` command reads from its working
+        directory: it loads the course config file and pins the root."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / "nbgrader_config.py"
+        text = "c = get_config()  # noqa: F821\n"
+        if self.config_file is not None and self.config_file.exists():
+            text += f"load_subconfig({str(self.config_file)!r})  # noqa: F821\n"
+        text += f"c.CourseDirectory.root = {str(self.root)!r}\n"
+        path.write_text(text)
+        return path
+
+    def is_generated(self, assignment: str) -> bool:
+        from nbgrader.api import Gradebook, MissingEntry
+
+        if not self.db_path.exists() or not self.dir("release", assignment=assignment).is_dir():
+            return False
+        with Gradebook(self.db_url, self.course_id) as gb:
+            try:
+                return bool(gb.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                return False
+
     def assignments(self) -> list[str]:
         from nbgrader.api import Gradebook
 

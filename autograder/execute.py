@@ -9,7 +9,8 @@ those cases, so ordinary notebooks execute exactly as under nbgrader:
   kernel is started, the cells that ran before are replayed silently (so the
   student's definitions exist again) and execution goes on with the next cell;
 * **unresponsive after a timeout**: if the interrupted kernel does not answer
-  within ``interrupt_grace`` seconds it is treated like a dead one;
+  within ``interrupt_grace`` seconds, or never goes idle (plain nbgrader then
+  drops the submission), it is treated like a dead one;
 * **notebook wall-clock limit**: each cell's timeout is cut to what is left of
   ``notebook_timeout``; cells after that get a ``NotebookTimeout`` error.
 
@@ -22,7 +23,7 @@ import copy
 from time import monotonic
 
 from nbclient.client import NotebookClient
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
@@ -81,6 +82,10 @@ class ResilientExecute(Execute):
                             add_error(cell, KERNEL_DIED, "the kernel died while running this cell "
                                       "(exit, crash, kill or resource limit); a new kernel ran the rest")
                             break  # leave the context: restart the kernel
+                        except CellTimeoutError:  # interrupted, but the kernel never went idle
+                            add_error(cell, "CellTimeoutError", "the cell exceeded its time limit and "
+                                      "ignored the interrupt; a new kernel ran the rest")
+                            break
                         if timed_out(cell) and not self._responsive():
                             break
                         replay.append(index)

@@ -1,32 +1,20 @@
 """HTML feedback per student that reveals nothing of the hidden tests.
 
-nbgrader's default feedback shows hidden test cells in full. We add
-ClearHiddenTests, and before it :class:`HideHiddenTracebacks`: the traceback of
-a failing hidden test quotes the hidden source line by line, so for those
-cells only the error's name and message are kept. Every feedback file is then
-scanned for hidden-test text as a last guard.
+nbgrader's default feedback shows hidden test cells in full. We always add
+ClearHiddenTests, and before it ClearHiddenTestOutputs (tracebacks quote the
+hidden source). Every feedback file is then scanned for hidden-test text as a
+last guard, and withheld if any is found.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from .clear_hidden_outputs import ClearHiddenTestOutputs
 from .course import Course
 
 BEGIN = "### BEGIN HIDDEN TESTS"
-
-
-class HideHiddenTracebacks(NbGraderPreprocessor):
-    """Reduce error outputs of cells with hidden tests to 'Name: message'."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and BEGIN in cell.source:
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
-                    out["traceback"] = [f"{out.get('ename')}: {out.get('evalue')}"]
-        return cell, resources
 
 
 def hidden_snippets(course: Course, assignment: str) -> list[str]:
@@ -53,7 +41,8 @@ def feedback(course: Course, assignment: str, students: list[str] | None = None)
     import html
 
     cfg = course.config()
-    cfg.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTracebacks,
+    # Whatever the config says: this list (the course config has the same one).
+    cfg.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestOutputs,
                                           ClearHiddenTests]
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory

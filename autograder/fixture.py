@@ -11,7 +11,6 @@ test_cube 1 (visible) -- 4 in all.
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -126,25 +125,38 @@ def make_course(root: Path) -> Course:
     config = root.parent / "nbgrader_config.py"
     config.write_text(CONFIG)
     course = Course(root=root, config_file=config, checks_dir=checks)
-    generate(course, ASSIGNMENT)
+    course.generate(ASSIGNMENT)
     return course
-
-
-def generate(course: Course, assignment: str) -> None:
-    """`nbgrader generate_assignment`, tolerating its first-run glitch (TOOLCHAIN.md)."""
-    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-           f"--CourseDirectory.root={course.root}", f"--config={course.config_file}"]
-    for attempt in range(2):
-        proc = subprocess.run(cmd, cwd=course.root, capture_output=True, text=True)
-        if proc.returncode == 0:
-            return
-    raise RuntimeError(proc.stdout + proc.stderr)
 
 
 # ------------------------------------------------------------- submissions
 
 CORRECT_SQUARE = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 CORRECT_CUBE = "def cube(x):\n    return np.asarray(x, dtype=float) ** 3"
+
+# Student code that fails (and so loses the square points) if it can read a secret or write outside.
+READ_SECRETS = """import os
+leaks = []
+for p in ['/work/main/solutions', '/work/main/autograder/checks', '/work/main/autograder/course',
+          '../../../gradebook.db', '../../../source', '../../../nbgrader_config.py']:
+    try:
+        if os.path.isdir(p):
+            leaks += [p] if os.listdir(p) else []
+        else:
+            open(p, 'rb').read(1)
+            leaks.append(p)
+    except OSError:
+        pass
+import autograder.checks.fx as _fx
+leaks += [f for f in os.listdir(os.path.dirname(_fx.__file__)) if f.endswith('.py') and f != '__init__.py']
+for target in ['../../../gradebook.db', '/work/main/pwned.txt', '../pwned.txt', '/var/lib/pwned.txt']:
+    try:
+        open(target, 'a').write('x')
+        leaks.append('wrote ' + target)
+    except OSError:
+        pass
+assert not leaks, leaks
+"""
 
 # kind -> (square cell, cube cell, expected score, what the report must mention)
 HOSTILE = {
@@ -158,25 +170,21 @@ HOSTILE = {
     "kill_kernel": (CORRECT_SQUARE, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", 3.0,
                     "kernel died"),
     "memory": (CORRECT_SQUARE, "big = bytearray(50 * 2**30)", 3.0, "memory"),
-    "raise_at_import": (CORRECT_SQUARE, "raise RuntimeError('boom')\n" + CORRECT_CUBE, 3.0, None),
+    "raise_at_import": (CORRECT_SQUARE, "raise RuntimeError('boom')\n" + CORRECT_CUBE, 3.0,
+                        "answer cell raised runtimeerror"),
     "monkeypatch": ("import builtins\nnp.allclose = lambda *a, **k: True\n"
                     "np.testing.assert_allclose = lambda *a, **k: None\n"
                     "builtins.AssertionError = type('Nope', (Exception,), {})\n"
-                    "def square(x):\n    return x", CORRECT_CUBE, 2.0, None),
+                    "def square(x):\n    return x", CORRECT_CUBE, 2.0, "failed test_square_hidden"),
+    # the visible test (in the student's own kernel) is fooled; the hidden check is not
     "always_equal": ("class Yes:\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
                      "    def __sub__(self, o): return self\n    def __abs__(self): return 0.0\n"
-                     "def square(x):\n    return Yes()", CORRECT_CUBE, 1.0, None),
-    "hardcoded": ("def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0, None),
-    "read_secrets": ("import glob, os\nfound = [p for p in glob.glob('/work/main/solutions/**', recursive=True)]"
-                     "\nfound += glob.glob('/work/main/autograder/**/*.py', recursive=True)\n"
-                     "found += glob.glob('../../../**/gradebook.db', recursive=True)\n"
-                     "found += [p for p in glob.glob(os.path.dirname(__import__('autograder.checks.fx').__file__)"
-                     " + '/**', recursive=True) if p.endswith('.py')]\n"
-                     "assert not found, found\n"
-                     "for target in ['../../../gradebook.db', '/work/main/pwned.txt', '../pwned.txt']:\n"
-                     "    try:\n        open(target, 'a').write('x')\n    except OSError:\n        pass\n"
-                     "    else:\n        raise AssertionError('wrote ' + target)\n"
-                     + CORRECT_SQUARE, CORRECT_CUBE, 4.0, None),
+                     "def square(x):\n    return Yes()", CORRECT_CUBE, 2.0, "failed test_square_hidden"),
+    "hardcoded": ("def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0,
+                  "failed test_square_hidden"),
+    "read_secrets": (READ_SECRETS + CORRECT_SQUARE, CORRECT_CUBE, 4.0, None),
+    "stdout_flood": (CORRECT_SQUARE, "import os\nfor _ in range(100):\n    os.write(1, b'{\"job\": 1}\\n')\n"
+                     + CORRECT_CUBE, 4.0, None),
     "network": (CORRECT_SQUARE, "import socket\n"
                 "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
                 "except OSError:\n    pass\nelse:\n    raise AssertionError('network reachable')\n"
@@ -198,9 +206,10 @@ def student_notebook(course: Course, kind: str = "correct"):
 
 
 def submit(course: Course, student: str, nb=None, *, raw: bytes | None = None,
-           name: str = f"{ASSIGNMENT}.ipynb", timestamp: str = "2026-11-20 10:00:00.000000 UTC") -> Path:
-    """Place a submission in submitted/<student>/fx/ as `collect` would."""
-    d = course.dir("submitted", student, ASSIGNMENT)
+           name: str = f"{ASSIGNMENT}.ipynb", timestamp: str = "2026-11-20 10:00:00.000000 UTC",
+           assignment: str = ASSIGNMENT) -> Path:
+    """Place a submission in submitted/<student>/<assignment>/ as `collect` would."""
+    d = course.dir("submitted", student, assignment)
     d.mkdir(parents=True, exist_ok=True)
     (d / "timestamp.txt").write_text(timestamp)
     data = raw if raw is not None else nbformat.writes(nb).encode()
@@ -232,8 +241,8 @@ def plain_nbgrader(course: Course, assignment: str, pythonpath: str, students: l
     import time
 
     env = dict(os.environ, PYTHONPATH=pythonpath)
-    cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-           f"--CourseDirectory.root={course.root}", f"--config={course.config_file}"]
+    course.write_root_config()
+    cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"]
     if students:
         cmd.append("--CourseDirectory.student_id=" + (students[0] if len(students) == 1 else "*"))
     start = time.perf_counter()

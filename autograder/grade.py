@@ -147,6 +147,8 @@ class LocalPool:
         self.procs = [subprocess.Popen([sys.executable, "-m", "autograder.worker"], cwd=REPO, env=env,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
                       for _ in range(n)]
+
+    def wait_ready(self) -> None:
         for p in self.procs:
             p.stdout.readline()  # "ready": nbgrader imported
 
@@ -195,7 +197,9 @@ def grade_remote(payload: bytes, timeout: float) -> dict:
 
     if _REMOTE_WORKER is None or _REMOTE_WORKER.procs[0].poll() is not None:
         _REMOTE_WORKER = LocalPool(1)  # forks must come from a single-threaded process
+        _REMOTE_WORKER.wait_ready()
     scratch = Path(tempfile.mkdtemp(prefix="autograder-dask-", dir=default_scratch_parent()))
+    os.chmod(scratch, 0o711)  # the kernel user must be able to pass through to its directory
     try:
         job = unpack(payload, scratch / "job")
         proc = _REMOTE_WORKER.procs[0]
@@ -236,6 +240,9 @@ class DaskPool:
 
         threading.Thread(target=collect, daemon=True).start()
 
+    def wait_ready(self) -> None:
+        pass
+
     def close(self) -> None:
         self.client.close()
 
@@ -260,6 +267,8 @@ def grade(course: Course, assignment: str, students: list[str] | None = None, *,
     from tqdm import tqdm
 
     limits = limits or Limits()
+    if not course.is_generated(assignment):  # grading needs its cells and checksums in the gradebook
+        course.generate(assignment)
     everyone = course.students_submitted(assignment)
     students = everyone if not students else students
     state = course.root / ".autograder"
@@ -279,15 +288,18 @@ def grade(course: Course, assignment: str, students: list[str] | None = None, *,
             continue
         todo.append((s, fp))
     if todo:
-        scratch = Path(tempfile.mkdtemp(prefix="run-", dir=default_scratch_parent()))
+        _remove_stale_runs(default_scratch_parent())
+        scratch = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=default_scratch_parent()))
         try:
-            factory = JobFactory(course, assignment, limits, scratch)
-            jobs = [(s, factory.make(s), limits.hard_timeout) for s, _ in todo]
-            fps = dict(todo)
+            # Workers first: they import nbgrader while the jobs are being built.
             pool = (DaskPool(scheduler) if scheduler
                     else LocalPool(workers or os.cpu_count() or 1, log.path.with_suffix(".workers.log")))
             done: "queue.Queue" = queue.Queue()
             try:
+                factory = JobFactory(course, assignment, limits, scratch)
+                jobs = [(s, factory.make(s), limits.hard_timeout) for s, _ in todo]
+                fps = dict(todo)
+                pool.wait_ready()
                 pool.run(jobs, done)
                 bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="nb", disable=not progress)
                 for _ in jobs:
@@ -304,6 +316,17 @@ def grade(course: Course, assignment: str, students: list[str] | None = None, *,
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return [outcomes[s] for s in students]
+
+
+def _remove_stale_runs(parent: Path) -> None:
+    """Scratch left by runs that were killed (their process is gone)."""
+    for old in parent.glob("run-*-*"):
+        try:
+            os.kill(int(old.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, PermissionError):
+            pass
 
 
 def _in_gradebook(course: Course, assignment: str, student: str) -> bool:
@@ -339,3 +362,7 @@ class Log:
             entry.update({k: result.get(k) for k in ("notes", "incidents", "error", "sandbox", "network")})
         with open(self.path, "a") as f:
             f.write(json.dumps(entry) + "\n")
+        if result and result.get("log"):  # nbgrader's own log of this submission, kept beside
+            detail = self.path.parent / self.path.stem / f"{student}.log"
+            detail.parent.mkdir(exist_ok=True)
+            detail.write_text(result["log"])

@@ -9,12 +9,14 @@ Layout (root-owned; only ``autograded/<s>/<a>`` is given to the kernel user)::
 
     job/ 0711        spec.json limits.json(0600) kernel_report.json result.json log.txt
       kernels/       a 'python3' kernelspec that starts the kernel through sandbox.py
+      pkgs/          ``autograder.checks`` as sourceless bytecode (the kernel's PYTHONPATH)
       runtime/ 0711  jupyter connection files
       course/ 0711   nbgrader_config.py gradebook.db(0600) source/ submitted/(0700) autograded/
 """
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import os
 import shutil
@@ -22,9 +24,8 @@ import sqlite3
 import sys
 import tarfile
 import tempfile
-import io
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .course import REPO, Course
@@ -44,7 +45,7 @@ INCIDENTS = {
 class Limits:
     """Per-submission limits; seconds and megabytes."""
 
-    cell_timeout: int = 30
+    cell_timeout: int | None = None  # None: the course config's Execute timeout (else 30)
     notebook_timeout: int = 300
     memory_mb: int = 2048
     file_mb: int = 256
@@ -77,7 +78,12 @@ class JobFactory:
     def __init__(self, course: Course, assignment: str, limits: Limits, scratch: Path):
         from nbgrader.api import Gradebook
 
-        self.course, self.assignment, self.limits = course, assignment, limits
+        self.course, self.assignment = course, assignment
+        if limits.cell_timeout is None:
+            cfg = course.config()
+            timeout = (cfg.Execute.get("timeout") or cfg.ExecutePreprocessor.get("timeout") or 30)
+            limits = Limits(**{**asdict(limits), "cell_timeout": int(timeout)})
+        self.limits = limits
         self.scratch = _private_dir(Path(scratch))
         self.shared = _private_dir(self.scratch / "shared", 0o755)
         with Gradebook(course.db_url, course.course_id) as gb:
@@ -151,7 +157,7 @@ class JobFactory:
             shutil.copy(self.course.config_file, course / "nbgrader_config.py")
             os.chmod(course / "nbgrader_config.py", 0o600)
         # Non-notebook files of the source (data files); never the solution notebook.
-        src = self.course.dir("source", assignment=self.assignment)
+        src = self.course.source_dir(self.assignment)
         dst = _private_dir(course / "source", 0o700) / self.assignment
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
         sub = _private_dir(course / "submitted", 0o700) / student / self.assignment
@@ -200,7 +206,7 @@ def prepare_submission(sub: Path, notebooks: list[str], release: dict) -> list[s
     missing = [e for e in expected if e not in present]
     spare = [p for p in present if p not in expected]
     for name in missing:
-        match = (spare if len(spare) == 1 and len(missing) == 1
+        match = (list(spare) if len(spare) == 1 and len(missing) == 1
                  else difflib.get_close_matches(name, spare, n=1, cutoff=0.6))
         if match:
             (sub / match[0]).rename(sub / name)
@@ -282,6 +288,7 @@ def _job_config(course_dir: Path, spec: dict):
     cfg.CourseDirectory.root = str(course_dir)
     cfg.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
     cfg.CourseDirectory.course_id = spec["course_id"]
+    cfg.CourseDirectory.source_directory = "source"  # the job's copy (data files only)
     # nbgrader's default chain with Execute swapped for the resilient subclass.
     cfg.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
                                              LimitOutput, SaveAutoGrades, AssignLatePenalties,
@@ -318,7 +325,9 @@ def run_job(job: Path) -> dict:
     cfg = _job_config(course_dir, spec)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     out = api.autograde(a, s, force=True, create=True)
-    (job / "log.txt").write_text((out.get("log") or "") + (out.get("error") or ""))
+    log = (out.get("log") or "") + (out.get("error") or "")
+    (job / "log.txt").write_text(log)
+    result["log"] = log[-20000:]
     if not out["success"]:
         result["status"] = "error"
         result["error"] = (out.get("error") or "").strip().splitlines()[-1:] or ["nbgrader failed"]
@@ -360,12 +369,21 @@ def extract(course_dir: Path, spec: dict) -> dict:
             continue
         text = path.read_text()
         out["files"][f"{name}.ipynb"] = text
+        failed = []
         for cell in nbformat.reads(text, as_version=4).cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
+            where = meta.get("grade_id", "an unmarked cell")
             for o in cell.get("outputs", []):
-                if o.get("output_type") == "error" and o.get("ename") in INCIDENTS:
-                    where = meta.get("grade_id", "an unmarked cell")
+                if o.get("output_type") != "error":
+                    continue
+                if o.get("ename") in INCIDENTS:
                     out["incidents"].append(f"{name}/{where}: {INCIDENTS[o['ename']]}")
+                elif meta.get("solution"):
+                    out["incidents"].append(f"{name}/{where}: answer cell raised {o.get('ename')}")
+                if meta.get("grade") and where not in failed:
+                    failed.append(where)
+        if failed:  # for the instructor's summary only (feedback shows no test names)
+            out["incidents"].append(f"{name}: failed {', '.join(failed)}")
     return out
 
 

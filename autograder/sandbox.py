@@ -181,7 +181,7 @@ def launch_kernel(limits_file: str, argv: list[str]) -> None:
     with open(limits_file) as f:
         limits = json.load(f)
     workdir = os.getcwd()
-    report = {"network": limits.get("network", "none")}
+    report = {}
     # Opened now, as root: the kernel user cannot open files of the job's private area.
     report_file = open(limits.get("report", os.devnull), "w")
     os.makedirs(os.path.join(workdir, ".tmp"), exist_ok=True)

@@ -41,6 +41,9 @@ def run_forked(job_dir: str, timeout: float) -> dict:
         try:
             os.setsid()
             _die_with_parent()
+            # fd 1 is the protocol pipe: nothing the job, nbgrader or a kernel prints may reach it.
+            os.dup2(2, 1)
+            sys.stdout = sys.stderr
             safe_run_job(Path(job_dir))
             code = 0
         finally:

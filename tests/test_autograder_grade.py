@@ -1,7 +1,6 @@
 """End to end: hostile submissions graded in parallel and sandboxed (autograder/grade.py)."""
 import shutil
 
-import nbformat
 import pytest
 
 from autograder import fixture
@@ -114,3 +113,11 @@ def test_scores_identical_to_serial_nbgrader(graded, tmp_path):
     theirs = {k: v for k, v in fixture.grades(plain).items() if k[0] in same}
     assert len(theirs) == 3 * len(same)
     assert ours == theirs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ["monkeypatch", "always_equal", "hardcoded", "wrong"])
+def test_hidden_check_is_not_fooled(graded, student):
+    course, _ = graded
+    assert fixture.grades(course)[(student, "test_square_hidden")] == (0.0, False)
+    assert fixture.grades(course)[("correct", "test_square_hidden")] == (2.0, False)

@@ -1,0 +1,92 @@
+"""Benchmark: serial plain `nbgrader autograde` versus `python -m autograder grade`, in one run.
+
+    python benchmarks/grading.py                       # 40 submissions of a2_backprop
+    python benchmarks/grading.py --fixture -n 8        # the tool's own tiny assignment (smoke run)
+
+Both graders get identical copies of one course with N generated submissions
+(mostly correct answers; every fifth is the unanswered student version).
+Printed: wall times and their ratio (goal <= 0.55 on 2 cores), the
+per-submission overhead of the tool beyond nbgrader's own per-notebook time
+(goal <= 2 s), and whether every grade cell's score is identical.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import nbformat  # noqa: E402
+
+from autograder import fixture  # noqa: E402
+from autograder.course import Course  # noqa: E402
+from autograder.grade import grade  # noqa: E402
+from autograder.job import Limits  # noqa: E402
+
+
+def build_course(base: Path, assignment: str, use_fixture: bool) -> tuple[Course, str]:
+    """A generated course, and the PYTHONPATH plain nbgrader's kernels need for the checks."""
+    if use_fixture:
+        course = fixture.make_course(base / "course")
+        return course, str(fixture.checks_package(course, base / "pkgs"))
+    root = base / "course"
+    course = Course(root=root)  # the course's own config: sources read in place from solutions/
+    course.generate(assignment)
+    return course, str(REPO)
+
+
+def make_submissions(course: Course, assignment: str, n: int) -> None:
+    """Student i answers with the solution; every fifth hands in the unanswered version."""
+    source = nbformat.read(course.source_dir(assignment) / f"{assignment}.ipynb", as_version=4)
+    blank = nbformat.read(course.dir("release", assignment=assignment) / f"{assignment}.ipynb", as_version=4)
+    for i in range(n):
+        nb = blank if i % 5 == 4 else source
+        fixture.submit(course, f"student{i:03d}", nb, name=f"{assignment}.ipynb", assignment=assignment)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--assignment", default="a2_backprop")
+    ap.add_argument("-n", type=int, default=40, help="number of submissions")
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--fixture", action="store_true", help="use the tool's own small test assignment")
+    args = ap.parse_args()
+    assignment = fixture.ASSIGNMENT if args.fixture else args.assignment
+
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        base = Path(tmp)
+        course, pythonpath = build_course(base, assignment, args.fixture)
+        make_submissions(course, assignment, args.n)
+        plain_root = base / "plain"
+        shutil.copytree(course.root, plain_root)
+        plain = Course(root=plain_root, config_file=course.config_file, checks_dir=course.checks_dir)
+
+        serial = fixture.plain_nbgrader(plain, assignment, pythonpath)
+        start = time.perf_counter()
+        outcomes = grade(course, assignment, limits=Limits(), workers=args.workers, progress=False)
+        parallel = time.perf_counter() - start
+
+        ours, theirs = fixture.grades(course, assignment), fixture.grades(plain, assignment)
+        per_nb = serial / args.n
+        job_overhead = sum(o.wall for o in outcomes) / len(outcomes) - per_nb
+        worker_overhead = parallel * args.workers / args.n - per_nb
+        print(f"assignment            {assignment}, {args.n} submissions, {args.workers} workers")
+        print(f"plain nbgrader        {serial:8.1f} s  ({per_nb:.2f} s per notebook)")
+        print(f"autograder (parallel) {parallel:8.1f} s")
+        print(f"wall-time ratio       {parallel / serial:8.3f}   (goal <= 0.55)")
+        print(f"overhead / submission {job_overhead:8.2f} s  per job; {worker_overhead:.2f} s of worker time "
+              f"(goal <= 2 s)")
+        print(f"scores identical      {ours == theirs and len(ours) > 0}   ({len(ours)} grade cells)")
+        bad = [o for o in outcomes if o.status != "ok"]
+        if bad:
+            print("grading failures:", [(o.student, o.status, o.notes) for o in bad])
+
+
+if __name__ == "__main__":
+    main()

@@ -135,9 +135,11 @@ CORRECT_SQUARE = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 CORRECT_CUBE = "def cube(x):\n    return np.asarray(x, dtype=float) ** 3"
 
 # Student code that fails (and so loses the square points) if it can read a secret or write outside.
+# The repository's own secrets, wherever the checkout lies.
+_REPO = Path(__file__).resolve().parents[1]
 READ_SECRETS = """import os
 leaks = []
-for p in ['/work/main/solutions', '/work/main/autograder/checks', '/work/main/autograder/course',
+for p in ['REPO/solutions', 'REPO/autograder/checks', 'REPO/autograder/course',
           '../../../gradebook.db', '../../../source', '../../../nbgrader_config.py']:
     try:
         if os.path.isdir(p):
@@ -149,14 +151,14 @@ for p in ['/work/main/solutions', '/work/main/autograder/checks', '/work/main/au
         pass
 import autograder.checks.fx as _fx
 leaks += [f for f in os.listdir(os.path.dirname(_fx.__file__)) if f.endswith('.py') and f != '__init__.py']
-for target in ['../../../gradebook.db', '/work/main/pwned.txt', '../pwned.txt', '/var/lib/pwned.txt']:
+for target in ['../../../gradebook.db', 'REPO/pwned.txt', '../pwned.txt', '/var/lib/pwned.txt']:
     try:
         open(target, 'a').write('x')
         leaks.append('wrote ' + target)
     except OSError:
         pass
 assert not leaks, leaks
-"""
+""".replace("REPO", str(_REPO))
 
 # kind -> (square cell, cube cell, expected score, what the report must mention)
 HOSTILE = {

@@ -100,8 +100,11 @@ def hide_paths(hidden: list[str], workdir: str, tmp_size: str, staging: str) -> 
     blocked = expose_interpreter(sys.base_prefix, staging)
     if blocked:
         done.append(blocked)
+    # A world-writable directory that holds the kernel's own Python (a checkout under /tmp
+    # with its .venv, say) cannot be replaced by an empty tmpfs: the kernel would not start.
+    needed = [workdir, os.path.realpath(sys.prefix)]
     for path in WORLD_WRITABLE:
-        if os.path.isdir(path) and not workdir.startswith(path.rstrip("/") + "/"):
+        if os.path.isdir(path) and not any(p.startswith(path.rstrip("/") + "/") for p in needed):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size},mode=1777")
             done.append(path)
     return done

@@ -53,6 +53,8 @@ clean:
 	rm -rf _build _vendor node_modules
 
 # Speed measurements (issue: performance). Each prints a table; none is a test.
-bench: $(VENV_STAMP)
+bench: $(VENV_STAMP) $(MATHJAX)
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/autodiff.py
+	$(BIN)/python benchmarks/book.py
+	$(BIN)/python benchmarks/grading.py

@@ -51,3 +51,26 @@ class History:
         keep = ("loss", "accuracy", "val_loss", "val_accuracy")
         metrics = {k: [float(v) for v in vals] for k, vals in keras_history.history.items() if k in keep}
         return cls(history=metrics, framework="keras", best_epoch=best_epoch, seconds=seconds)
+
+
+class EarlyStopping:
+    """Patience on the validation loss, for the hand-written training loops of every framework.
+
+    After each epoch call :meth:`should_stop`. When the validation loss improves it
+    calls ``snapshot()`` (a framework-specific copy of the weights) and records the
+    epoch in ``history.best_epoch``; the loop restores :attr:`best_weights` at the end.
+    """
+
+    def __init__(self, patience: int, history: History):
+        if patience < 1:
+            raise ValueError(f"early_stopping (patience in epochs) must be >= 1; got {patience}")
+        self.patience, self.history = patience, history
+        self.best_loss, self.best_weights, self.waited = float("inf"), None, 0
+
+    def should_stop(self, epoch: int, val_loss: float, snapshot) -> bool:
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_weights, self.waited = val_loss, snapshot(), 0
+            self.history.best_epoch = epoch
+            return False
+        self.waited += 1
+        return self.waited >= self.patience

@@ -98,3 +98,5 @@ def test_bad_training_options_raise_clear_errors():
         fit(model, X, y, optimizer="adamax", progress=False)
     with pytest.raises(ValueError, match="early_stopping needs validation_data"):
         fit(model, X, y, early_stopping=3, progress=False)
+    with pytest.raises(ValueError, match=r"early_stopping \(patience in epochs\) must be >= 1; got 0"):
+        fit(model, X, y, validation_data=(X, y), early_stopping=0, progress=False)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_lib.history import History
+from course_lib.history import EarlyStopping, History
 from course_lib.numpy.activations import softmax
 from course_lib.numpy.train import TrainingDiverged, check_training_data, correct_predictions
 from course_lib.keras.mlp import make_loss, targets
@@ -257,7 +257,8 @@ def fit_custom(
 
     rng = np.random.default_rng(seed)
     history = History(framework="keras")
-    best_loss, best_weights, waited, step = np.inf, None, 0, 0
+    stopper = EarlyStopping(early_stopping, history) if early_stopping is not None else None
+    step = 0
     started = time.perf_counter()
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
@@ -268,10 +269,7 @@ def fit_custom(
             loss, out = train_step(model, opt, loss_fn, X[idx], y_fit[idx])
             step += 1
             if not np.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch + 1}, step {step}; training stopped and the "
-                    f"model keeps the weights of the last finite step. Try a smaller learning rate (it was {lr})."
-                )
+                raise TrainingDiverged.at(loss, epoch, step, lr)
             total_loss += loss * len(idx)
             if loss_name != "mse":
                 correct += correct_predictions(out, y[idx], loss_name)
@@ -282,15 +280,9 @@ def fit_custom(
         history.append(**metrics)
         bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items() if v is not None})
 
-        if early_stopping is not None:
-            if metrics["val_loss"] < best_loss:
-                best_loss, best_weights, waited = metrics["val_loss"], model.get_weights(), 0
-                history.best_epoch = epoch
-            else:
-                waited += 1
-                if waited >= early_stopping:
-                    break
-    if best_weights is not None:
-        model.set_weights(best_weights)  # restore the best epoch's weights
+        if stopper and stopper.should_stop(epoch, metrics["val_loss"], model.get_weights):
+            break
+    if stopper and stopper.best_weights is not None:
+        model.set_weights(stopper.best_weights)  # restore the best epoch's weights
     history.seconds = time.perf_counter() - started
     return history

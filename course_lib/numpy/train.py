@@ -17,7 +17,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_lib.history import History
+from course_lib.history import EarlyStopping, History
 from course_lib.numpy.activations import softmax
 from course_lib.numpy.mlp import MLP
 from course_lib.numpy.optim import Optimizer, make_optimizer
@@ -26,6 +26,14 @@ from course_lib.validate import check_2d
 
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite (usually: the learning rate is too large)."""
+
+    @classmethod
+    def at(cls, loss, epoch: int, step: int, lr) -> "TrainingDiverged":
+        """The error for a non-finite ``loss`` at 0-based ``epoch`` and 1-based ``step``."""
+        return cls(
+            f"the loss became {loss} at epoch {epoch + 1}, step {step}; training stopped before "
+            f"applying that step's update. Try a smaller learning rate (it was {lr})."
+        )
 
 
 def check_training_data(model, X, y, what: str = "X"):
@@ -145,7 +153,8 @@ def fit(
 
     rng = np.random.default_rng(seed)
     history = History(framework="numpy")
-    best_loss, best_params, waited, step = np.inf, None, 0, 0
+    stopper = EarlyStopping(early_stopping, history) if early_stopping is not None else None
+    step = 0
     started = time.perf_counter()
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
@@ -155,17 +164,10 @@ def fit(
             metrics.update(val_loss=val["loss"], val_accuracy=val.get("accuracy"))
         history.append(**metrics)
         bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items() if v is not None})
-
-        if early_stopping is not None:
-            if metrics["val_loss"] < best_loss:
-                best_loss, best_params, waited = metrics["val_loss"], model.flat_params.copy(), 0
-                history.best_epoch = epoch
-            else:
-                waited += 1
-                if waited >= early_stopping:
-                    break
-    if best_params is not None:
-        model.flat_params[...] = best_params  # restore the best epoch's weights
+        if stopper and stopper.should_stop(epoch, metrics["val_loss"], lambda: model.flat_params.copy()):
+            break
+    if stopper and stopper.best_weights is not None:
+        model.flat_params[...] = stopper.best_weights  # restore the best epoch's weights
     history.seconds = time.perf_counter() - started
     return history
 
@@ -184,10 +186,7 @@ def _train_one_epoch(model: MLP, X, y, opt: Optimizer, order, batch_size: int, e
             loss += model.penalty()
             step += 1
             if not np.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch + 1}, step {step}; training stopped before "
-                    f"applying that step's update. Try a smaller learning rate (it was {getattr(opt, 'lr', '?')})."
-                )
+                raise TrainingDiverged.at(loss, epoch, step, getattr(opt, "lr", "?"))
             model.backward(dout, caches)
             opt.step(model.flat_params, model.flat_grads)
             total_loss += loss * len(idx)

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
-from course_lib.history import History
+from course_lib.history import EarlyStopping, History
 from course_lib.numpy.train import TrainingDiverged, check_training_data
 from course_lib.torch.device import get_device
 from course_lib.torch.mlp import MLP, targets
@@ -198,7 +198,8 @@ def fit(
     )
     loss_name, n = model.loss_name, len(X)
     history = History(framework="torch")
-    best_loss, best_state, waited, step = float("inf"), None, 0, 0
+    stopper = EarlyStopping(early_stopping, history) if early_stopping is not None else None
+    step = 0
     started = time.perf_counter()
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
@@ -212,10 +213,7 @@ def fit(
             loss = model.objective(out, yb)
             step += 1
             if not torch.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss.item()} at epoch {epoch + 1}, step {step}; training stopped and "
-                    f"the model keeps the weights of the last finite step. Try a smaller learning rate (it was {lr})."
-                )
+                raise TrainingDiverged.at(loss.item(), epoch, step, lr)
             loss.backward()
             opt.step()
             total_loss += loss.item() * len(xb)
@@ -229,17 +227,11 @@ def fit(
         history.append(**metrics)
         bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items() if v is not None})
 
-        if early_stopping is not None:
-            if metrics["val_loss"] < best_loss:
-                # state_dict() holds references to the live tensors: clone them
-                best_loss, waited = metrics["val_loss"], 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                history.best_epoch = epoch
-            else:
-                waited += 1
-                if waited >= early_stopping:
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)  # restore the best epoch's weights
+        # state_dict() holds references to the live tensors: the snapshot clones them
+        snapshot = lambda: {k: v.detach().clone() for k, v in model.state_dict().items()}  # noqa: E731
+        if stopper and stopper.should_stop(epoch, metrics["val_loss"], snapshot):
+            break
+    if stopper and stopper.best_weights is not None:
+        model.load_state_dict(stopper.best_weights)  # restore the best epoch's weights
     history.seconds = time.perf_counter() - started
     return history

@@ -50,7 +50,18 @@ class ResilientExecute(Execute):
     notebook_timeout = Integer(600, help="Wall-clock seconds for the whole notebook.").tag(config=True)
     interrupt_grace = Integer(5, help="Seconds an interrupted kernel has to become idle.").tag(config=True)
 
+    #: wall seconds spent executing notebooks in this process (kernel start included): what
+    #: plain nbgrader would spend too, so a job's time beyond it is the tool's own overhead
+    seconds = 0.0
+
     def preprocess(self, nb, resources=None, km=None):
+        start = monotonic()
+        try:
+            return self._preprocess(nb, resources, km)
+        finally:
+            ResilientExecute.seconds += monotonic() - start
+
+    def _preprocess(self, nb, resources=None, km=None):
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)

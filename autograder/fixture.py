@@ -11,6 +11,7 @@ test_cube 1 (visible) -- 4 in all.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .course import Course
+from .course import DEFAULT_CHECKS, Course
 
 ASSIGNMENT = "fx"
 MAX_SCORE = 4.0
@@ -54,56 +55,25 @@ def source_notebook():
     return nb
 
 
-# The hidden check: references computed in a fresh interpreter before the
-# student's function is loaded; the function runs in a fork of it and sends
-# back only raw array bytes (np.save, no pickle), so patched NumPy, builtins or
-# always-equal objects in the student's process cannot fool the comparison.
-CHECK_SOURCE = r'''
+# The hidden check, written like the course's own (autograder/checks/a2_backprop.py): the
+# reference is computed in a clean process and the student's function runs in a fork of it
+# (see autograder/checks/isolation.py), so patched NumPy, builtins or always-equal objects in
+# the student's kernel cannot fool the comparison.
+CHECK_SOURCE = '''
 """Hidden check of the fixture assignment (never shown to students)."""
-import os, subprocess, sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-CLEAN = r"""
-import io, os, sys, pickle
-import numpy as np
-rng = np.random.default_rng(1234)
-x = rng.normal(size=(3, 5))
-ref = x * x
-payload = sys.stdin.buffer.read()
-r, w = os.pipe()
-pid = os.fork()
-if pid == 0:
-    os.close(r)
-    try:
-        import cloudpickle
-        fn = pickle.loads(payload)
-        buf = io.BytesIO(); np.save(buf, fn(x.copy()), allow_pickle=False)
-        os.write(w, buf.getvalue())
-    finally:
-        os._exit(0)
-os.close(w)
-data = b""
-while chunk := os.read(r, 1 << 16):
-    data += chunk
-os.waitpid(pid, 0)
-try:
-    got = np.load(io.BytesIO(data), allow_pickle=False)
-except Exception:
-    print("FAIL: square must return a numpy array of floats"); sys.exit(0)
-if got.shape != ref.shape or got.dtype != ref.dtype:
-    print(f"FAIL: wrong shape or dtype"); sys.exit(0)
-print("OK" if float(np.max(np.abs(got - ref))) < 1e-9 else "FAIL: wrong values")
-"""
+from autograder.checks.isolation import Case, expect_array, hidden_check
 
 
-def check_square(fn):
-    import cloudpickle
-    payload = cloudpickle.dumps(fn)
-    out = subprocess.run([sys.executable, "-I", "-c", CLEAN], input=payload,
-                         capture_output=True, timeout=60).stdout.decode().strip()
-    if out != "OK":
-        raise AssertionError(out or "square crashed the check")
+def _cases(rng):
+    x = rng.normal(size=(3, 5))
+    return [Case(args=(x,), expected=x * x, what="a 3x5 array")]
+
+
+def _verify(case, got):
+    expect_array("square(x)", got, case.expected, rtol=1e-12)
+
+
+check_square = hidden_check("square", _cases, _verify)
 '''
 
 CONFIG = '''c = get_config()
@@ -122,6 +92,8 @@ def make_course(root: Path) -> Course:
     checks = root.parent / "checks"
     checks.mkdir(exist_ok=True)
     (checks / "fx.py").write_text(CHECK_SOURCE)
+    for machinery in ("isolation.py", "service.py"):  # what every hidden check runs on
+        shutil.copy(DEFAULT_CHECKS / machinery, checks / machinery)
     config = root.parent / "nbgrader_config.py"
     config.write_text(CONFIG)
     course = Course(root=root, config_file=config, checks_dir=checks)
@@ -184,6 +156,16 @@ HOSTILE = {
                      "def square(x):\n    return Yes()", CORRECT_CUBE, 2.0, "failed test_square_hidden"),
     "hardcoded": ("def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0,
                   "failed test_square_hidden"),
+    # the hidden check itself, or the way its verdict comes back, replaced in the kernel:
+    # the cell looks passed there, but the grader's check service never saw a passing check
+    "patch_check": ("import autograder.checks.fx as _fx\n_fx.check_square = lambda f: None\n"
+                    "def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0, "tampered"),
+    "fake_verdict": ("import autograder.checks.isolation as _iso\n"
+                     "_iso._ask_service = _iso._ask_fresh_interpreter = lambda *a: {'ok': True}\n"
+                     "try:  # and forge the service's log (the job directory is 4 levels up)\n"
+                     "    open('../../../../checks.log', 'a').write('{\"check\": \"square\", \"ok\": true}\\n')\n"
+                     "except OSError:\n    pass\n"
+                     "def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0, "tampered"),
     "read_secrets": (READ_SECRETS + CORRECT_SQUARE, CORRECT_CUBE, 4.0, None),
     "stdout_flood": (CORRECT_SQUARE, "import os\nfor _ in range(100):\n    os.write(1, b'{\"job\": 1}\\n')\n"
                      + CORRECT_CUBE, 4.0, None),

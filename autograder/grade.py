@@ -47,6 +47,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     wall: float = 0.0
     skipped: bool = False
+    execute_seconds: float = 0.0  # of `wall`, the notebooks' own execution
 
 
 def fingerprint(directory: Path, limits: Limits) -> str:
@@ -131,7 +132,8 @@ def _merge(course: Course, result: dict) -> Outcome:
     notes = list(result.get("notes", [])) + list(result.get("incidents", []))
     if result.get("status") != "ok":
         notes += result.get("error", [])
-    return Outcome(s, result.get("status", "error"), score, max_score, notes)
+    return Outcome(s, result.get("status", "error"), score, max_score, notes,
+                   execute_seconds=result.get("execute_seconds", 0.0))
 
 
 # ----------------------------------------------------------------- executors

@@ -16,6 +16,7 @@ Layout (root-owned; only ``autograded/<s>/<a>`` is given to the kernel user)::
 from __future__ import annotations
 
 import difflib
+import re
 import io
 import json
 import os
@@ -38,6 +39,7 @@ INCIDENTS = {
     "NotebookTimeout": "notebook time limit",
     "MemoryError": "memory limit",
     "SystemExit": "called sys.exit()",
+    "HiddenCheckNotConfirmed": "hidden check tampered with",
 }
 
 
@@ -182,10 +184,13 @@ class JobFactory:
 # --------------------------------------------------------------------- child side
 
 
-def place(job: Path) -> None:
+def place(job: Path, service_address: str | None = None) -> None:
     """Write the job's absolute paths (it may have been unpacked on another machine)."""
     limits = json.loads((job / "limits.json").read_text())
-    limits.update({"report": str(job / "kernel_report.json"), "env": {"PYTHONPATH": str(job / "pkgs")}})
+    env = {"PYTHONPATH": str(job / "pkgs")}
+    if service_address:
+        env["AUTOGRADER_CHECK_SERVICE"] = service_address
+    limits.update({"report": str(job / "kernel_report.json"), "env": env})
     (job / "limits.json").write_text(json.dumps(limits))
     os.chmod(job / "limits.json", 0o600)
     kdir = job / "kernels" / "kernels" / "python3"
@@ -194,6 +199,100 @@ def place(job: Path) -> None:
             sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (kdir / "kernel.json").write_text(json.dumps(
         {"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python"}))
+
+
+# ------------------------------------------------------------- the hidden checks' service
+
+CHECK_CALL = re.compile(r"\bcheck_(\w+)\s*\(")
+
+
+def start_check_service(job: Path):
+    """Start ``autograder/checks/service.py`` in the job's sandbox; None if the checks don't use it.
+
+    Returns ``(process, address, log)``. The service is up before any student code runs,
+    and every hidden check of this submission is a fork of it (see the module's docstring).
+    """
+    import secrets
+    import subprocess
+
+    if not (job / "pkgs" / "autograder" / "checks" / "service.pyc").exists():
+        return None  # a course whose checks do not use autograder.checks.isolation
+    address = f"autograder-checks-{secrets.token_hex(8)}"
+    log = job / "checks.log"
+    log.touch(mode=0o600)
+    workdir = _private_dir(job / "service", 0o700)
+    boot = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from autograder.checks.service import main; main()")
+    place(job, address)
+    with open(job / "service.err", "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(SANDBOX), "service", str(job / "limits.json"), "--",
+             sys.executable, "-I", "-c", boot, str(job / "pkgs"), address, str(log)],
+            cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+            start_new_session=True)
+    return proc, address, log
+
+
+def stop_check_service(service) -> None:
+    import signal
+
+    if service is None:
+        return
+    proc = service[0]
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the service and any clean process still running
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def confirm_hidden_checks(course_dir: Path, spec: dict, log: Path) -> list[str]:
+    """Score 0 any test cell the kernel reports passed whose checks the service did not pass.
+
+    The kernel's report can be forged by the student's code (patch the check module, or
+    ``subprocess``); the service's log cannot. A cell that calls ``check_<name>(...)`` keeps
+    its points only if the log holds a passing verdict for ``<name>``. Returns notes.
+    """
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from .execute import add_error
+
+    passed = set()
+    for line in log.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("ok") is True:
+            passed.add(entry.get("check"))
+    a, s = spec["assignment"], spec["student"]
+    notes = []
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", spec["course_id"]) as gb:
+        for name in spec["notebooks"]:
+            path = course_dir / "autograded" / s / a / f"{name}.ipynb"
+            if not path.exists():
+                continue
+            nb = nbformat.read(path, as_version=4)
+            changed = False
+            for cell in nb.cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                checks = CHECK_CALL.findall(cell.source) if meta.get("grade") and cell.cell_type == "code" else []
+                unconfirmed = [c for c in checks if c not in passed]
+                if not unconfirmed:
+                    continue
+                grade = gb.find_grade(meta["grade_id"], name, a, s)
+                if grade.auto_score:
+                    grade.auto_score = 0.0
+                    gb.db.commit()
+                    detail = (f"the hidden check of {', '.join(unconfirmed)} did not pass in the grader's "
+                              "check service (the kernel's report was tampered with)")
+                    add_error(cell, "HiddenCheckNotConfirmed", detail)
+                    changed = True
+                    notes.append(f"{name}/{meta['grade_id']}: {detail}")
+            if changed:
+                nbformat.write(nb, path)
+    return notes
 
 
 def prepare_submission(sub: Path, notebooks: list[str], release: dict) -> list[str]:
@@ -314,6 +413,28 @@ def run_job(job: Path) -> dict:
         result["network"] = "none (own network namespace)"
     except OSError as exc:
         result["network"] = f"host network ({exc.strerror})"
+    service = start_check_service(job)  # in the job's network namespace, before any student code
+    try:
+        _autograde(job, spec, result)
+        if service is not None:
+            if service[0].poll() is not None:  # it should serve until we stop it
+                tail = (job / "service.err").read_text(errors="replace").strip().splitlines()[-1:]
+                raise RuntimeError(f"the hidden checks' service died: {' '.join(tail) or 'no message'}")
+            stop_check_service(service)
+            result["notes"] += confirm_hidden_checks(course_dir, spec, service[2])
+    finally:
+        stop_check_service(service)
+    result.update(extract(course_dir, spec))
+    try:
+        result["sandbox"] = json.loads((job / "kernel_report.json").read_text())
+    except (OSError, ValueError):
+        result["sandbox"] = {}
+    return result
+
+
+def _autograde(job: Path, spec: dict, result: dict) -> None:
+    a, s = spec["assignment"], spec["student"]
+    course_dir = job / "course"
     os.environ.update({"JUPYTER_PATH": str(job / "kernels"), "JUPYTER_RUNTIME_DIR": str(job / "runtime"),
                        "JUPYTER_CONFIG_DIR": str(job / "runtime"), "JUPYTER_PLATFORM_DIRS": "1"})
     sub = course_dir / "submitted" / s / a
@@ -325,18 +446,15 @@ def run_job(job: Path) -> dict:
     cfg = _job_config(course_dir, spec)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     out = api.autograde(a, s, force=True, create=True)
+    from .execute import ResilientExecute
+
+    result["execute_seconds"] = ResilientExecute.seconds
     log = (out.get("log") or "") + (out.get("error") or "")
     (job / "log.txt").write_text(log)
     result["log"] = log[-20000:]
     if not out["success"]:
         result["status"] = "error"
         result["error"] = (out.get("error") or "").strip().splitlines()[-1:] or ["nbgrader failed"]
-    result.update(extract(course_dir, spec))
-    try:
-        result["sandbox"] = json.loads((job / "kernel_report.json").read_text())
-    except (OSError, ValueError):
-        result["sandbox"] = {}
-    return result
 
 
 def extract(course_dir: Path, spec: dict) -> dict:

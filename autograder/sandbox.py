@@ -179,17 +179,24 @@ def drop_privileges(workdir: str, user: str) -> str:
     return user
 
 
-def launch_kernel(limits_file: str, argv: list[str]) -> None:
-    """Set up the sandbox around the current process, then exec the kernel."""
+def launch(mode: str, limits_file: str, argv: list[str]) -> None:
+    """Set up the sandbox around the current process, then exec ``argv``.
+
+    ``mode`` is ``kernel`` (the student's IPython kernel: becomes the unprivileged user) or
+    ``service`` (the hidden checks' service, see ``autograder/checks/service.py``: stays root so
+    the student's code cannot signal it nor write its verdict log, and tells it which user the
+    student's code must run as).
+    """
     with open(limits_file) as f:
         limits = json.load(f)
     workdir = os.getcwd()
     report = {}
     # Opened now, as root: the kernel user cannot open files of the job's private area.
-    report_file = open(limits.get("report", os.devnull), "w")
+    report_file = open(limits.get("report", os.devnull) if mode == "kernel" else os.devnull, "w")
     os.makedirs(os.path.join(workdir, ".tmp"), exist_ok=True)
+    extra_env = dict(limits.get("env", {}))
     if os.geteuid() == 0:
-        if "-f" in argv:
+        if mode == "kernel" and "-f" in argv:
             # The connection file may sit in /tmp (covered below) and is root's 0600:
             # give the kernel its own copy in its directory.
             i = argv.index("-f") + 1
@@ -205,24 +212,31 @@ def launch_kernel(limits_file: str, argv: list[str]) -> None:
         except OSError as exc:
             report["hidden_error"] = str(exc)
         try:
-            report["user"] = drop_privileges(workdir, limits.get("user", "nobody"))
+            if mode == "kernel":
+                report["user"] = drop_privileges(workdir, limits.get("user", "nobody"))
+            else:
+                pw = pwd.getpwnam(limits.get("user", "nobody"))
+                for root, dirs, files in os.walk(workdir):  # the student's scratch space
+                    for name in [root] + [os.path.join(root, f) for f in dirs + files]:
+                        os.chown(name, pw.pw_uid, pw.pw_gid)
+                extra_env.update(AUTOGRADER_STUDENT_UID=str(pw.pw_uid), AUTOGRADER_STUDENT_GID=str(pw.pw_gid))
         except (OSError, KeyError) as exc:
             report["user_error"] = str(exc)
     else:
         report["user"] = "unchanged (not root)"
     # After the credential change, which clears it: die with the grader.
     _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid programs for the student's code
     set_limits(limits)
     report["limits"] = {k: limits.get(k) for k in ("memory_bytes", "cpu_seconds", "file_bytes")}
     with report_file:
         json.dump(report, report_file)
-    env = clean_env(workdir, limits.get("env", {}))
+    env = clean_env(workdir, extra_env)
     os.execve(argv[0], argv, env)
 
 
 if __name__ == "__main__":
-    # sandbox.py kernel LIMITS_JSON -- ARGV...
-    if len(sys.argv) < 5 or sys.argv[1] != "kernel" or sys.argv[3] != "--":
-        sys.exit("usage: sandbox.py kernel LIMITS.json -- KERNEL_ARGV...")
-    launch_kernel(sys.argv[2], sys.argv[4:])
+    # sandbox.py kernel|service LIMITS_JSON -- ARGV...
+    if len(sys.argv) < 5 or sys.argv[1] not in ("kernel", "service") or sys.argv[3] != "--":
+        sys.exit("usage: sandbox.py kernel|service LIMITS.json -- ARGV...")
+    launch(sys.argv[1], sys.argv[2], sys.argv[4:])

@@ -6,8 +6,12 @@
 Both graders get identical copies of one course with N generated submissions
 (mostly correct answers; every fifth is the unanswered student version).
 Printed: wall times and their ratio (goal <= 0.55 on 2 cores), the
-per-submission overhead of the tool beyond nbgrader's own per-notebook time
+per-submission overhead of the tool beyond the notebook's own execution
 (goal <= 2 s), and whether every grade cell's score is identical.
+
+The tool runs the hidden checks in a warm per-submission check service
+(autograder/checks/service.py); plain nbgrader, on the same notebooks, starts
+a fresh interpreter per check. That difference is part of what is measured.
 """
 from __future__ import annotations
 
@@ -74,14 +78,16 @@ def main() -> None:
 
         ours, theirs = fixture.grades(course, assignment), fixture.grades(plain, assignment)
         per_nb = serial / args.n
-        job_overhead = sum(o.wall for o in outcomes) / len(outcomes) - per_nb
-        worker_overhead = parallel * args.workers / args.n - per_nb
+        # The tool's own work per submission: a job's wall time beyond its notebook's execution
+        # (job directory, sandbox, check service, nbgrader's conversion, merging the grades).
+        overhead = sum(o.wall - o.execute_seconds for o in outcomes) / len(outcomes)
+        executing = sum(o.execute_seconds for o in outcomes) / len(outcomes)
         print(f"assignment            {assignment}, {args.n} submissions, {args.workers} workers")
         print(f"plain nbgrader        {serial:8.1f} s  ({per_nb:.2f} s per notebook)")
         print(f"autograder (parallel) {parallel:8.1f} s")
         print(f"wall-time ratio       {parallel / serial:8.3f}   (goal <= 0.55)")
-        print(f"overhead / submission {job_overhead:8.2f} s  per job; {worker_overhead:.2f} s of worker time "
-              f"(goal <= 2 s)")
+        print(f"overhead / submission {overhead:8.2f} s  beyond the notebook's own execution "
+              f"({executing:.2f} s) in each job (goal <= 2 s)")
         print(f"scores identical      {ours == theirs and len(ours) > 0}   ({len(ours)} grade cells)")
         bad = [o for o in outcomes if o.status != "ok"]
         if bad:

@@ -37,6 +37,19 @@ def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> 
         raise ValueError(f"{name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}")
 
 
+def check_labels(y, n_classes: int) -> np.ndarray:
+    """Return ``y`` as integer class labels (N,) in ``[0, n_classes)``, or raise a ValueError saying why."""
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"integer class labels of shape (N,) expected; got dtype {y.dtype} and shape {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"labels must lie in [0, {n_classes}) to match {n_classes} outputs; "
+            f"got labels from {y.min()} to {y.max()}"
+        )
+    return y
+
+
 def as_one_hot(y, n_classes: int, dtype=np.float64) -> np.ndarray:
     """Targets for an ``n_classes`` output, as one-hot rows of shape (N, n_classes).
 
@@ -45,13 +58,7 @@ def as_one_hot(y, n_classes: int, dtype=np.float64) -> np.ndarray:
     """
     y = np.asarray(y)
     if y.ndim == 1:
-        if not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"integer class labels expected for a 1-D target; got dtype {y.dtype}")
-        if y.size and (y.min() < 0 or y.max() >= n_classes):
-            raise ValueError(
-                f"labels must lie in [0, {n_classes}) to match {n_classes} outputs; "
-                f"got labels from {y.min()} to {y.max()}"
-            )
+        y = check_labels(y, n_classes)
         one_hot = np.zeros((y.shape[0], n_classes), dtype=dtype)
         one_hot[np.arange(y.shape[0]), y] = 1
         return one_hot

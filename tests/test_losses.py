@@ -55,6 +55,7 @@ def test_values_against_definitions():
     assert L.softmax_cross_entropy(z, onehot)[0] == pytest.approx(expected_ce, rel=1e-12)
     assert L.cross_entropy(p, labels)[0] == pytest.approx(expected_ce, rel=1e-12)
     np.testing.assert_allclose(L.softmax_cross_entropy(z, labels)[1], (p - onehot) / 5, rtol=1e-12)
+    np.testing.assert_allclose(L.softmax_cross_entropy(z, onehot)[1], (p - onehot) / 5, rtol=1e-12)
     y = rng.normal(size=(5, 3))
     assert L.mse_loss(z, y)[0] == pytest.approx(np.mean((z - y) ** 2))
     q, t = sigmoid(z), (z > 0).astype(float)
@@ -83,7 +84,7 @@ def test_float32_in_float32_out():
     "pred, y, message",
     [
         (np.zeros((4, 3)), np.array([0, 1, 3, 0]), r"labels must lie in \[0, 3\).*got labels from 0 to 3"),
-        (np.zeros((4, 3)), np.array([0, 1, 2]), r"same shape.*\(4, 3\) and \(3, 3\)"),
+        (np.zeros((4, 3)), np.array([0, 1, 2]), r"one label per row expected: 4 rows of logits \(4, 3\), 3 labels"),
         (np.zeros((4, 3)), np.zeros((4, 2)), r"same shape.*\(4, 3\) and \(4, 2\)"),
         (np.zeros(4), np.zeros(4), r"2-D array of shape \(N, features\); got shape \(4,\)"),
     ],

@@ -59,7 +59,7 @@ def test_updates_are_in_place_and_keep_float32():
     same = p
     opt = Adam(lr=0.1)
     opt.step(p, np.ones(4, dtype=np.float32))
-    assert p is same and p.dtype == np.float32 and opt.state[0]["m"].dtype == np.float32
+    assert p is same and p.dtype == np.float32 and opt.state[0]["M"].dtype == np.float32
 
 
 def test_bad_optimizer_arguments():

@@ -6,7 +6,9 @@ objects whose ``__eq__`` is always true. So a check never compares anything in t
 
 1. **kernel** -- :meth:`HiddenCheck.__call__` pickles the student's function(s) with cloudpickle
    (notebook functions by value; modules such as ``numpy`` by reference, so they are imported
-   afresh on the other side) and starts a fresh interpreter (``python -I``).
+   afresh on the other side) and hands them to a clean process: a fork of the grader's check
+   service (``service.py``, started before any student code ran) or, without a grader (plain
+   ``nbgrader autograde``), a fresh interpreter (``python -I``).
 2. **clean process** -- imports the check module, builds the test cases and the reference
    results (``course_lib``, finite differences) *before* any student code is loaded, and encodes
    the inputs.
@@ -22,7 +24,10 @@ objects whose ``__eq__`` is always true. So a check never compares anything in t
    the message only, never the hidden cell's source, so feedback reveals nothing).
 
 Whatever the student's code does in step 3 (patch NumPy, loop, exit, crash) only changes its own
-outputs. A check costs one interpreter start (~0.3 s) plus the student's run time.
+outputs. A check costs the student's run time plus a fork of the service (milliseconds) or an
+interpreter start (~0.3 s). Under the service the verdict is also written to a log the kernel
+cannot touch, and the grader scores a hidden test cell only if its checks passed there: patching
+this module, ``subprocess`` or ``socket`` in the kernel can make a cell look passed, not score.
 
 Writing a check (see ``a2_backprop.py`` for a complete module)::
 
@@ -121,28 +126,81 @@ class HiddenCheck:
                 f"{self.name}: the grader could not copy your function(s) to a fresh process "
                 f"({type(exc).__name__}: {exc}); keep them free of open files, generators and the like."
             ) from None
-        request = pickle.dumps({"module": module, "name": self.name, "payload": payload})
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR")}
-        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
-        boot = (
-            "import sys; sys.path.insert(0, sys.argv[1]); "
-            "from autograder.checks.isolation import child_main; child_main()"
-        )
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-I", "-c", boot, str(PACKAGE_ROOT)],
-                input=request, capture_output=True, timeout=self.timeout + 30, env=env,
-            )
-        except subprocess.TimeoutExpired:
-            raise HiddenTestFailure(f"{self.name}: the hidden test timed out") from None
-        lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
-        try:
-            verdict = json.loads(lines[-1])
-        except (IndexError, ValueError):
-            tail = proc.stderr.decode("utf-8", "replace")[-2000:]
-            raise HiddenTestFailure(f"{self.name}: the hidden test could not run (grader error):\n{tail}") from None
+        request = encode_request(module, self.name, payload)
+        if os.environ.get(SERVICE_ENV):
+            verdict = _ask_service(os.environ[SERVICE_ENV], request, self.timeout + 30)
+        else:
+            verdict = _ask_fresh_interpreter(request, self.timeout + 30)
+        if verdict is None:
+            raise HiddenTestFailure(f"{self.name}: the hidden test timed out")
+        if "error" in verdict:
+            raise HiddenTestFailure(f"{self.name}: the hidden test could not run (grader error):\n{verdict['error']}")
         if not verdict.get("ok"):
             raise HiddenTestFailure(f"hidden test of {self.name}: {verdict['message']}")
+
+
+# --------------------------------------------------------------------------- transport
+#
+# A request is one JSON line naming the check, then the cloudpickled student functions as raw
+# bytes. The clean process never unpickles anything: only the student process (step 3) loads the
+# payload, so a crafted pickle can run code nowhere but where student code runs anyway.
+
+#: set by the grader (autograder/job.py): the abstract socket of this submission's check service.
+SERVICE_ENV = "AUTOGRADER_CHECK_SERVICE"
+
+
+def encode_request(module: str, name: str, payload: bytes) -> bytes:
+    return json.dumps({"module": module, "name": name}).encode() + b"\n" + payload
+
+
+def decode_request(data: bytes) -> tuple[str, str, bytes]:
+    header, _, payload = data.partition(b"\n")
+    request = json.loads(header)
+    module, name = str(request["module"]), str(request["name"])
+    if not module.startswith("autograder.checks.") or not name.isidentifier():
+        raise ValueError(f"not a check: {module}.check_{name}")
+    return module, name, payload
+
+
+def _ask_fresh_interpreter(request: bytes, timeout: float) -> dict | None:
+    """Run the check in a new ``python -I``: the way without a grader (~0.3 s per check)."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR")}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    boot = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from autograder.checks.isolation import child_main; child_main()"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-c", boot, str(PACKAGE_ROOT)],
+                              input=request, capture_output=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return None
+    lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return {"error": proc.stderr.decode("utf-8", "replace")[-2000:]}
+
+
+def _ask_service(address: str, request: bytes, timeout: float) -> dict | None:
+    """Send the check to the grader's warm check service (autograder/checks/service.py)."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        try:
+            conn.connect("\0" + address)
+            conn.sendall(request)
+            conn.shutdown(socket.SHUT_WR)
+            reply = b"".join(iter(lambda: conn.recv(1 << 16), b""))
+        except socket.timeout:
+            return None
+        except OSError as exc:
+            return {"error": f"the check service is unreachable ({exc})"}
+    try:
+        return json.loads(reply)
+    except ValueError:
+        return {"error": "the check service gave no verdict"}
 
 
 def hidden_check(name: str, cases, verify, **options) -> HiddenCheck:
@@ -291,7 +349,11 @@ def _student_process(check: HiddenCheck, payload: bytes, cases: list[Case], fd: 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    # Only the result pipe stays open: not the service's socket, nor its verdict log.
+    os.closerange(3, fd)
+    os.closerange(fd + 1, 1 << 16)
     try:
+        _become_student()  # inside the try: if it fails, no student code runs (as root)
         for mod in [m for m in sys.modules if m == "course_lib" or m.startswith("course_lib.")]:
             del sys.modules[mod]
         sys.meta_path.insert(0, _BlockCourseLib())
@@ -316,6 +378,20 @@ def _student_process(check: HiddenCheck, payload: bytes, cases: list[Case], fd: 
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os._exit(0)
+
+
+def _become_student() -> None:
+    """Under the grader's check service (root): run the student's code as the kernel's user.
+
+    The service and its clean processes keep root, so the student's code can neither signal
+    them nor write the verdict log; its user has no rights beyond the kernel's.
+    """
+    uid, gid = os.environ.get("AUTOGRADER_STUDENT_UID"), os.environ.get("AUTOGRADER_STUDENT_GID")
+    if uid is None or os.geteuid() != 0:
+        return
+    os.setgroups([])
+    os.setgid(int(gid))
+    os.setuid(int(uid))
 
 
 def _run_student(check: HiddenCheck, payload: bytes, cases: list[Case]):
@@ -379,17 +455,23 @@ def _changed_args(before, after) -> str:
         return "?"
 
 
-def child_main() -> None:
-    """Entry point of the clean process: a pickled request on stdin, one JSON verdict on stdout."""
+def run_request(data: bytes) -> dict:
+    """The whole check for one encoded request, in a clean process: the verdict as a dict."""
     import importlib
 
-    request = pickle.loads(sys.stdin.buffer.read())
     try:
-        module = importlib.import_module(request["module"])
-        check = getattr(module, "check_" + request["name"])
-        _grade(check, request["payload"])
-        verdict = {"ok": True}
+        module, name, payload = decode_request(data)
+        check = getattr(importlib.import_module(module), "check_" + name)
+        _grade(check, payload)
+        return {"ok": True}
     except CheckFailure as exc:
-        verdict = {"ok": False, "message": str(exc)}
+        return {"ok": False, "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a grader error, reported as such
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def child_main() -> None:
+    """Entry point of the fresh clean process: a request on stdin, one JSON verdict on stdout."""
+    verdict = run_request(sys.stdin.buffer.read())
     sys.stdout.write("\n" + json.dumps(verdict) + "\n")
     sys.stdout.flush()

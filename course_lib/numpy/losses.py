@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.numpy.activations import sigmoid
-from course_lib.validate import as_one_hot, check_2d, check_same_shape
+from course_lib.validate import as_one_hot, check_2d, check_labels, check_same_shape
 
 
 def _targets(pred: np.ndarray, y) -> np.ndarray:
@@ -86,20 +86,33 @@ def cross_entropy(p, y, eps: float = 1e-12):
 def softmax_cross_entropy(z, y):
     """Softmax and cross-entropy fused, on logits z (N, K).
 
-    L = -(1/N) sum_n sum_k y_nk log softmax(z)_nk, computed with log-softmax so
-    no probability is ever rounded to 0 before its logarithm. The gradient is
-    the famous (softmax(z) - y) / N.
+    L = -(1/N) sum_n log softmax(z_n)_{y_n}, computed with log-softmax so no
+    probability is ever rounded to 0 before its logarithm. The gradient is the
+    famous (softmax(z) - onehot(y)) / N. ``y`` is integer labels (N,) or
+    target rows (N, K) (one-hot or any distribution).
     """
     z = check_2d("logits", z)
-    y = _targets(z, y)
     n = z.shape[0]
     # One exponential serves both the loss and the gradient.
     shifted = z - z.max(axis=1, keepdims=True)  # every exponent <= 0: no overflow
-    e = np.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)
-    log_probs = shifted - np.log(total)  # log-softmax; total >= 1, so never log(0)
-    loss = -np.sum(y * log_probs) / n
-    return float(loss), (e / total - y) / n
+    probs = np.exp(shifted)
+    total = probs.sum(axis=1, keepdims=True)  # >= 1 (the largest term is e^0), so never log(0)
+    probs /= total
+    if np.ndim(y) == 1 and z.shape[1] > 1:
+        # Integer labels (the training loop's case): pick each row's true class instead of
+        # building and multiplying by a one-hot matrix.
+        labels = check_labels(y, z.shape[1])
+        if labels.shape[0] != n:
+            raise ValueError(f"one label per row expected: {n} rows of logits {z.shape}, {labels.shape[0]} labels")
+        rows = np.arange(n)
+        loss = np.sum(np.log(total[:, 0]) - shifted[rows, labels]) / n  # -log softmax at the label
+        probs[rows, labels] -= 1
+    else:
+        y = _targets(z, y)
+        loss = -np.sum(y * (shifted - np.log(total))) / n
+        probs -= y
+    probs /= n
+    return float(loss), probs
 
 
 LOSSES = {

@@ -132,28 +132,31 @@ class Adam(Optimizer):
         super().__init__(lr)
 
     def init_state(self, p):
-        return {"m": np.zeros_like(p), "v": np.zeros_like(p), "tmp": np.empty_like(p)}
+        # M and V are Adam's moments m and v scaled by 1 / (1 - b1) and 1 / (1 - b2): see update.
+        return {"M": np.zeros_like(p), "V": np.zeros_like(p), "tmp": np.empty_like(p)}
 
     def update(self, p, g, state):
-        m, v, tmp = state["m"], state["v"], state["tmp"]
+        M, V, tmp = state["M"], state["V"], state["tmp"]
         b1, b2 = self.beta1, self.beta2
-        # m <- b1 m + (1 - b1) g, without a temporary: m += (1 - b1)(g - m)
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - b1
-        m += tmp
-        # v <- b2 v + (1 - b2) g^2
+        # The running averages m <- b1 m + (1 - b1) g and v <- b2 v + (1 - b2) g^2 take three
+        # array passes each. Kept as M = m / (1 - b1) and V = v / (1 - b2) they read
+        #   M <- b1 M + g   and   V <- b2 V + g^2      (two and three passes),
+        # and the factors (1 - b1), (1 - b2) move into the scalars of the step below.
+        M *= b1
+        M += g
         np.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - b2
-        v += tmp
-        # p <- p - eta * m_hat / (sqrt(v_hat) + eps). With c1 = 1 - b1^t and c2 = 1 - b2^t,
-        #   m_hat / (sqrt(v_hat) + eps) = (sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)),
-        # so both bias corrections become two scalars and the update costs four array passes.
+        V *= b2
+        V += tmp
+        # The step eta m_hat / (sqrt(v_hat) + eps), with m_hat = m / c1, v_hat = v / c2 and
+        # c = 1 - b^t, is in terms of M and V, with k = sqrt((1 - b2) / c2):
+        #   (eta (1 - b1) / (c1 k)) * M / (sqrt(V) + eps / k)
+        # one scalar factor and one scalar shift: five passes, twelve in all before this rewrite.
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        np.sqrt(v, out=tmp)
-        tmp += self.eps * np.sqrt(c2)
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.lr * np.sqrt(c2) / c1
+        k = np.sqrt((1 - b2) / c2)
+        np.sqrt(V, out=tmp)
+        tmp += self.eps / k
+        np.divide(M, tmp, out=tmp)
+        tmp *= self.lr * (1 - b1) / (c1 * k)
         p -= tmp
 
 

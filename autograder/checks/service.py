@@ -1,0 +1,101 @@
+"""The check service: one warm, clean process per graded submission that runs its hidden checks.
+
+Without it every hidden check starts a fresh interpreter, and importing NumPy, cloudpickle and
+the check module costs about 0.3 s of CPU, five times per notebook: more than the notebook's
+own cells. The grader (``autograder/job.py``) starts this service in the submission's sandbox
+*before* the notebook runs; each check is then a fork of an already warm process.
+
+Trust: the service never runs student code. It reads a request (a JSON header naming the
+check, then the student's pickled functions, which it does not unpickle), imports the named
+check module into itself (our code only: the name must start with ``autograder.checks.``) and
+forks a clean process that runs :func:`isolation.run_request`; that process forks the student
+process in turn (see ``isolation.py``). So one check's student code cannot reach the next
+check. The clean process appends the verdict to a log opened by the service; when the service
+runs as root, the student process drops to the kernel's user first and the log is out of reach.
+
+Usage (by the grader, through ``sandbox.py service``)::
+
+    python -I -c "...; from autograder.checks.service import main; main()" PKGS ADDRESS LOG
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+
+MAX_REQUEST = 256 << 20  # bytes: far above any honest set of pickled functions
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    chunks, size = [], 0
+    while chunk := conn.recv(1 << 16):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_REQUEST:
+            raise ValueError("request too large")
+    return b"".join(chunks)
+
+
+def _handle(conn: socket.socket, data: bytes, log_fd: int) -> None:
+    """In the forked clean process: run one check, log and send its verdict."""
+    from autograder.checks import isolation
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the service ignores it; we wait for our child
+    verdict = isolation.run_request(data)
+    try:
+        _, name, _ = isolation.decode_request(data)
+    except ValueError:
+        name = "?"
+    os.write(log_fd, (json.dumps({"check": name, **verdict}) + "\n").encode())
+    conn.sendall(json.dumps(verdict).encode())
+
+
+def serve(address: str, log_path: str) -> None:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + address)  # abstract: no file to protect; private to the job's network namespace
+    listener.listen(16)  # clients queue here while the imports below run
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    import importlib
+
+    import cloudpickle  # noqa: F401 - warm for every student process
+    import numpy  # noqa: F401
+
+    from autograder.checks import isolation
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished clean processes reap themselves
+    while True:
+        conn, _ = listener.accept()
+        try:
+            conn.settimeout(60)
+            data = _read_request(conn)
+            module, _, _ = isolation.decode_request(data)
+            importlib.import_module(module)  # into the service: warm for every later fork
+        except Exception as exc:  # noqa: BLE001 - a bad request fails alone
+            try:
+                conn.sendall(json.dumps({"error": f"bad request ({type(exc).__name__}: {exc})"}).encode())
+            except OSError:
+                pass
+            conn.close()
+            continue
+        if os.fork() == 0:
+            code = 1
+            try:
+                listener.close()
+                conn.settimeout(None)
+                _handle(conn, data, log_fd)
+                code = 0
+            finally:
+                os._exit(code)
+        conn.close()
+
+
+def main() -> None:
+    # argv: PKGS (already on sys.path, put there by the boot line) ADDRESS LOG
+    serve(sys.argv[2], sys.argv[3])
+
+
+if __name__ == "__main__":
+    main()

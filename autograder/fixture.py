@@ -156,6 +156,11 @@ HOSTILE = {
                      "def square(x):\n    return Yes()", CORRECT_CUBE, 2.0, "failed test_square_hidden"),
     "hardcoded": ("def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0,
                   "failed test_square_hidden"),
+    # the hidden check's reference, looked for up the call stack of the process it runs in
+    "steal_reference": ("import sys\ndef square(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+                        "        case = f.f_locals.get('case')\n"
+                        "        if getattr(case, 'expected', None) is not None:\n            return case.expected\n"
+                        "        f = f.f_back\n    return x", CORRECT_CUBE, 1.0, "failed test_square_hidden"),
     # the hidden check itself, or the way its verdict comes back, replaced in the kernel:
     # the cell looks passed there, but the grader's check service never saw a passing check
     "patch_check": ("import autograder.checks.fx as _fx\n_fx.check_square = lambda f: None\n"

@@ -3,14 +3,25 @@
     python benchmarks/training.py                    # digits and MNIST-shaped data, all frameworks
     python benchmarks/training.py --datasets mnist --epochs 3 --repeats 3
 
-One process, every framework on the same data, the same network (sizes,
-ReLU, He initialisation, Adam lr=1e-3, batch 128, no L2), and the same
-number of epochs. Epoch times are medians over ``--repeats`` runs of
-``--epochs`` epochs (the first epoch of each run included: nothing is warmed
-up for one framework and not the others). Ratios are to the NumPy core.
+One process, every framework on the same data, the same network (sizes, ReLU,
+Adam lr=1e-3, batch 128, no L2), the same number of epochs and the same
+initialisation scale. scikit-learn's initialisation cannot be changed, so every
+framework uses its scale: Glorot uniform, r = sqrt(6 / (n_in + n_out)); the
+NumPy, PyTorch and Keras networks even start from identical weights.
 
-Efficiency = the FLOPs one epoch needs / its time, as a fraction of the
-float32 matrix-product throughput measured in the same run.
+Runs are interleaved (numpy, sklearn, torch, keras, numpy, ...) so that drift in
+the machine's load hits every framework alike. Epoch times are medians over
+``--repeats`` runs of ``--epochs`` epochs (the first epoch included: nothing is
+warmed up for one framework and not the others); "numpy/this" is the median of
+the per-run ratios of the NumPy run's epoch time to this framework's run next
+to it (the goals: <= 0.55 for scikit-learn, <= 0.8 for PyTorch on the CPU). Accuracies are means over the runs
+(seeds 0, 1, ...), with their standard deviation.
+
+Efficiency = the FLOPs one epoch needs / its time, as a fraction of the float32
+matrix-product throughput measured in the same run.
+
+With a CUDA GPU, PyTorch and Keras also train there (rows marked cuda) and the
+speed-up over this machine's CPU is printed; every row says its device.
 """
 
 from __future__ import annotations
@@ -76,16 +87,26 @@ def load_data(name: str):
 
 
 # ----------------------------------------------------------------------------- frameworks
-def run_numpy(X, y, Xt, yt, epochs, seed):
+def initial_weights(sizes, seed):
+    """Glorot-uniform weights and zero biases, ``[(W (n_in, n_out), b), ...]`` in float32."""
+    from course_lib import MLPSpec
+    from course_lib.numpy.init import init_params
+
+    spec = MLPSpec(list(sizes), "relu", init="glorot", seed=seed)
+    return [(W.astype(np.float32), b.astype(np.float32)) for W, b in init_params(spec)]
+
+
+def run_numpy(X, y, Xt, yt, epochs, seed, device=None):
     from course_lib import MLPSpec
     from course_lib.numpy import MLP, evaluate, fit
 
-    model = MLP(MLPSpec([X.shape[1], *HIDDEN, 10], "relu", init="he", seed=seed))
+    sizes = [X.shape[1], *HIDDEN, 10]
+    model = MLP(MLPSpec(sizes, "relu"), params=initial_weights(sizes, seed))
     h = fit(model, X, y, optimizer="adam", lr=LR, epochs=epochs, batch_size=BATCH, seed=seed, progress=False)
     return h.seconds / epochs, evaluate(model, Xt, yt)["accuracy"]
 
 
-def run_sklearn(X, y, Xt, yt, epochs, seed):
+def run_sklearn(X, y, Xt, yt, epochs, seed, device=None):
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -100,50 +121,79 @@ def run_sklearn(X, y, Xt, yt, epochs, seed):
     return seconds / epochs, clf.score(Xt, yt)
 
 
-def run_torch(X, y, Xt, yt, epochs, seed):
+def run_torch(X, y, Xt, yt, epochs, seed, device="cpu"):
     import torch
 
     torch.manual_seed(seed)
     sizes = [X.shape[1], *HIDDEN, 10]
     layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(torch.nn.Linear(a, b))
-        torch.nn.init.kaiming_normal_(layers[-1].weight, nonlinearity="relu")
-        torch.nn.init.zeros_(layers[-1].bias)
+    for i, (W, b) in enumerate(initial_weights(sizes, seed)):
+        layer = torch.nn.Linear(*W.shape)
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(W.T))  # torch stores W^T: (n_out, n_in)
+            layer.bias.copy_(torch.from_numpy(b))
+        layers.append(layer)
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = torch.nn.Sequential(*layers).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()  # takes logits
-    Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-    gen = torch.Generator().manual_seed(seed)
+    # The whole training set lives on the device, as a user with this much data would keep it.
+    Xtr, ytr = torch.from_numpy(X).to(device), torch.from_numpy(y.astype(np.int64)).to(device)
+    gen = torch.Generator(device=device).manual_seed(seed)
 
     def train():
         for _ in range(epochs):
-            order = torch.randperm(len(Xtr), generator=gen)
+            order = torch.randperm(len(Xtr), generator=gen, device=device)
             for start in range(0, len(Xtr), BATCH):
                 idx = order[start:start + BATCH]
                 opt.zero_grad(set_to_none=True)
                 loss_fn(model(Xtr[idx]), ytr[idx]).backward()
                 opt.step()
+        if device != "cpu":
+            torch.cuda.synchronize()  # the queued kernels are part of the time
 
     seconds = _timed(train)
     with torch.no_grad():
-        acc = (model(torch.from_numpy(Xt)).argmax(1).numpy() == yt).mean()
+        acc = (model(torch.from_numpy(Xt).to(device)).argmax(1).cpu().numpy() == yt).mean()
     return seconds / epochs, float(acc)
 
 
-def run_keras(X, y, Xt, yt, epochs, seed):
+def run_keras(X, y, Xt, yt, epochs, seed, device="cpu"):
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((X.shape[1],))]
-                             + [keras.layers.Dense(n, "relu", kernel_initializer="he_normal") for n in HIDDEN]
-                             + [keras.layers.Dense(10)])
-    model.compile(keras.optimizers.Adam(learning_rate=LR),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    seconds = _timed(lambda: model.fit(X, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True))
-    return seconds / epochs, model.evaluate(Xt, yt, verbose=0)[1]
+    sizes = [X.shape[1], *HIDDEN, 10]
+    with _keras_device(device):
+        model = keras.Sequential([keras.Input((X.shape[1],))]
+                                 + [keras.layers.Dense(n, "relu") for n in HIDDEN] + [keras.layers.Dense(10)])
+        for layer, (W, b) in zip(model.layers, initial_weights(sizes, seed)):
+            layer.set_weights([W, b])  # Keras stores W as (n_in, n_out), like course_lib
+        model.compile(keras.optimizers.Adam(learning_rate=LR),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        seconds = _timed(lambda: model.fit(X, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True))
+        return seconds / epochs, model.evaluate(Xt, yt, verbose=0)[1]
+
+
+def _keras_device(device):
+    """A context that places Keras's work on ``device`` ("cpu" or "cuda")."""
+    import contextlib
+
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.device("/GPU:0" if device == "cuda" else "/CPU:0")
+    return contextlib.nullcontext()  # the torch and jax backends pick their device themselves
+
+
+def gpu_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
 
 
 FRAMEWORKS = {"numpy": run_numpy, "sklearn": run_sklearn, "torch": run_torch, "keras": run_keras}
@@ -153,30 +203,56 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="digits,mnist")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
-    parser.add_argument("--epochs", type=int, default=0, help="epochs per run (default: 30 digits, 2 mnist)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=0, help="epochs per run (default: 100 digits, 2 mnist)")
+    parser.add_argument("--repeats", type=int, default=0, help="runs per framework (default: 5 digits, 3 mnist)")
     args = parser.parse_args(argv)
 
     peak = matmul_gflops()
-    print(f"float32 2048x2048 matmul: {peak:.1f} GFLOP/s (best of 5)\n")
+    print(f"float32 2048x2048 matmul: {peak:.1f} GFLOP/s (best of 5)")
+    # (row name, framework, device): with a GPU, PyTorch and Keras run on it as well.
+    rows = [(fw, fw, "cpu") for fw in args.frameworks.split(",")]
+    if gpu_available():
+        import torch
+
+        rows += [(f"{fw} cuda", fw, "cuda") for fw in ("torch", "keras") if fw in args.frameworks.split(",")]
+        print(f"GPU: {torch.cuda.get_device_name(0)}")
+    else:
+        print("GPU: none (PyTorch sees no CUDA device): every row ran on this machine's CPU")
+    print()
     for name in args.datasets.split(","):
         X, y, Xt, yt, label = load_data(name)
-        epochs = args.epochs or (30 if name == "digits" else 2)
+        epochs = args.epochs or (100 if name == "digits" else 2)
+        repeats = args.repeats or (5 if name == "digits" else 3)
         flops = epoch_flops(len(X), [X.shape[1], *HIDDEN, 10])
         print(f"## {label}: {X.shape[1]} -> {' -> '.join(map(str, HIDDEN))} -> 10, ReLU, Adam {LR}, "
-              f"batch {BATCH}, {epochs} epochs x {args.repeats} runs; {flops / 1e9:.2f} GFLOP per epoch")
-        results = {fw: [] for fw in args.frameworks.split(",")}
-        for repeat in range(args.repeats):  # interleaved, so drift in machine load hits everyone alike
-            for fw in results:
-                results[fw].append(FRAMEWORKS[fw](X, y, Xt, yt, epochs, seed=repeat))
-        base = statistics.median(t for t, _ in results["numpy"]) if "numpy" in results else None
-        print(f"{'framework':<10}{'s/epoch':>10}{'ratio':>8}{'GFLOP/s':>10}{'% matmul':>10}{'test acc':>10}")
-        for fw, runs in results.items():
-            t = statistics.median(r[0] for r in runs)
-            acc = statistics.median(r[1] for r in runs)
-            ratio = f"{t / base:.2f}" if base else "-"
-            print(f"{fw:<10}{t:>10.4f}{ratio:>8}{flops / t / 1e9:>10.1f}{100 * flops / t / 1e9 / peak:>9.0f}%{acc:>10.4f}")
+              f"batch {BATCH}, {epochs} epochs x {repeats} runs; {flops / 1e9:.2f} GFLOP per epoch")
+        results = {row: [] for row, _, _ in rows}
+        for repeat in range(repeats):  # interleaved, so drift in machine load hits everyone alike
+            for row, fw, device in rows:
+                results[row].append(FRAMEWORKS[fw](X, y, Xt, yt, epochs, seed=repeat, device=device))
+        print_table(results, flops, peak)
         print()
+
+
+def print_table(results, flops, peak):
+    base = results.get("numpy")
+    print(f"{'framework':<12}{'s/epoch':>10}{'numpy/this':>11}{'GFLOP/s':>9}{'% matmul':>10}"
+          f"{'test acc (mean +- sd)':>24}{'vs numpy':>10}")
+    for row, runs in results.items():
+        t = statistics.median(r[0] for r in runs)
+        accs = [100 * r[1] for r in runs]
+        acc, sd = statistics.mean(accs), (statistics.stdev(accs) if len(accs) > 1 else 0.0)
+        if base:
+            ratio = f"{statistics.median(b[0] / r[0] for r, b in zip(runs, base)):.2f}"
+            gap = f"{acc - statistics.mean(100 * b[1] for b in base):+.2f} pt"
+        else:
+            ratio = gap = "-"
+        print(f"{row:<12}{t:>10.4f}{ratio:>11}{flops / t / 1e9:>9.1f}{100 * flops / t / 1e9 / peak:>9.0f}%"
+              f"{f'{acc:.2f} % +- {sd:.2f}':>24}{gap:>10}")
+    for gpu_row in [r for r in results if r.endswith(" cuda")]:
+        cpu = statistics.median(r[0] for r in results[gpu_row.split()[0]])
+        gpu = statistics.median(r[0] for r in results[gpu_row])
+        print(f"{gpu_row}: {cpu / gpu:.1f}x faster per epoch than on this CPU")
 
 
 if __name__ == "__main__":

@@ -69,3 +69,19 @@ def test_bad_optimizer_arguments():
         SGD(lr=-1)
     with pytest.raises(ValueError, match="params and grads must match"):
         SGD(lr=0.1).step(np.zeros(3), np.zeros(4))
+
+
+def test_adam_moments_are_torchs_running_averages():
+    # course_lib stores rescaled moments (fewer array passes); moments() must give the textbook m, v
+    rng = np.random.default_rng(3)
+    p = rng.normal(size=5)
+    pt = torch.tensor(p.copy(), requires_grad=True)
+    opt, topt = Adam(lr=0.01, beta1=0.85, beta2=0.99), torch.optim.Adam([pt], lr=0.01, betas=(0.85, 0.99))
+    for _ in range(7):
+        g = rng.normal(size=5)
+        opt.step(p, g)
+        pt.grad = torch.tensor(g)
+        topt.step()
+    m, v = opt.moments()
+    np.testing.assert_allclose(m, topt.state[pt]["exp_avg"].numpy(), rtol=1e-12)
+    np.testing.assert_allclose(v, topt.state[pt]["exp_avg_sq"].numpy(), rtol=1e-12)

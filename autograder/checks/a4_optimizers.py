@@ -19,17 +19,26 @@ def _shapes(rng):
 
 
 def _trajectories(rng, make, state_keys, steps=4):
-    """Yield (p, g, state_before, t, p_after, state_after, opt) for every step of a few runs."""
+    """Yield (p, g, state_before, t, p_after, state_after, opt) for every step of a few runs.
+
+    ``state_keys`` name the optimizer's state arrays; for Adam, ``["m", "v"]`` are read through
+    ``Adam.moments()`` (course_lib keeps them rescaled, to save array passes).
+    """
+    def read(opt):
+        if isinstance(opt, optim.Adam):
+            return [a.copy() for a in opt.moments()]
+        return [opt.state[0][key].copy() for key in state_keys]
+
     for k, shape in enumerate(_shapes(rng)):
         opt = make(rng)
         p = rng.standard_normal(shape)
         scale = 1e-9 if k == 2 else 1.0
         for _ in range(steps):
             g = rng.standard_normal(shape) * scale
-            before = [np.zeros(shape) if not opt.state else opt.state[0][key].copy() for key in state_keys]
+            before = [np.zeros(shape) for _ in state_keys] if not opt.state else read(opt)
             p_before = p.copy()
             opt.step(p, g)
-            after = [opt.state[0][key].copy() for key in state_keys]
+            after = read(opt)
             yield p_before, g, before, opt.t, p.copy(), after, opt
 
 

@@ -352,6 +352,10 @@ def _student_process(check: HiddenCheck, payload: bytes, cases: list[Case], fd: 
     # Only the result pipe stays open: not the service's socket, nor its verdict log.
     os.closerange(3, fd)
     os.closerange(fd + 1, 1 << 16)
+    # The references stay behind: student code that walks the stack or the garbage collector
+    # for this process's objects finds the inputs only.
+    for case in cases:
+        case.expected, case.extra = None, {}
     try:
         _become_student()  # inside the try: if it fails, no student code runs (as root)
         for mod in [m for m in sys.modules if m == "course_lib" or m.startswith("course_lib.")]:

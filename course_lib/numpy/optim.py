@@ -135,6 +135,11 @@ class Adam(Optimizer):
         # M and V are Adam's moments m and v scaled by 1 / (1 - b1) and 1 / (1 - b2): see update.
         return {"M": np.zeros_like(p), "V": np.zeros_like(p), "tmp": np.empty_like(p)}
 
+    def moments(self, i: int = 0):
+        """Adam's running averages ``(m, v)`` of parameter array ``i``, as the update rule defines them."""
+        state = self.state[i]
+        return (1 - self.beta1) * state["M"], (1 - self.beta2) * state["V"]
+
     def update(self, p, g, state):
         M, V, tmp = state["M"], state["V"], state["tmp"]
         b1, b2 = self.beta1, self.beta2

@@ -160,7 +160,7 @@ HOSTILE = {
     "steal_reference": ("import sys\ndef square(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
                         "        case = f.f_locals.get('case')\n"
                         "        if getattr(case, 'expected', None) is not None:\n            return case.expected\n"
-                        "        f = f.f_back\n    return x", CORRECT_CUBE, 1.0, "failed test_square_hidden"),
+                        "        f = f.f_back\n    return x", CORRECT_CUBE, 1.0, "test_square_hidden"),
     # the hidden check itself, or the way its verdict comes back, replaced in the kernel:
     # the cell looks passed there, but the grader's check service never saw a passing check
     "patch_check": ("import autograder.checks.fx as _fx\n_fx.check_square = lambda f: None\n"

@@ -116,7 +116,8 @@ def test_scores_identical_to_serial_nbgrader(graded, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("student", ["monkeypatch", "always_equal", "hardcoded", "wrong"])
+@pytest.mark.parametrize("student", ["monkeypatch", "always_equal", "hardcoded", "wrong", "steal_reference",
+                                     "patch_check", "fake_verdict"])
 def test_hidden_check_is_not_fooled(graded, student):
     course, _ = graded
     assert fixture.grades(course)[(student, "test_square_hidden")] == (0.0, False)

@@ -188,12 +188,18 @@ def _keras_device(device):
     return contextlib.nullcontext()  # the torch and jax backends pick their device themselves
 
 
-def gpu_available() -> bool:
+def gpu_available(framework: str) -> bool:
+    """Whether ``framework`` ("torch" or "keras") can train on a CUDA GPU here."""
     try:
-        import torch
+        if framework == "torch" or __import__("keras").backend.backend() == "torch":
+            import torch
+
+            return torch.cuda.is_available()
+        import tensorflow as tf  # tensorflow-cpu, as in CI, lists no GPU
+
+        return bool(tf.config.list_physical_devices("GPU"))
     except ImportError:
         return False
-    return torch.cuda.is_available()
 
 
 FRAMEWORKS = {"numpy": run_numpy, "sklearn": run_sklearn, "torch": run_torch, "keras": run_keras}
@@ -210,14 +216,17 @@ def main(argv=None):
     peak = matmul_gflops()
     print(f"float32 2048x2048 matmul: {peak:.1f} GFLOP/s (best of 5)")
     # (row name, framework, device): with a GPU, PyTorch and Keras run on it as well.
-    rows = [(fw, fw, "cpu") for fw in args.frameworks.split(",")]
-    if gpu_available():
+    frameworks = args.frameworks.split(",")
+    rows = [(fw, fw, "cpu") for fw in frameworks]
+    on_gpu = [fw for fw in ("torch", "keras") if fw in frameworks and gpu_available(fw)]
+    rows += [(f"{fw} cuda", fw, "cuda") for fw in on_gpu]
+    if on_gpu:
         import torch
 
-        rows += [(f"{fw} cuda", fw, "cuda") for fw in ("torch", "keras") if fw in args.frameworks.split(",")]
-        print(f"GPU: {torch.cuda.get_device_name(0)}")
+        name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CUDA device"
+        print(f"GPU: {name}, used by {' and '.join(on_gpu)} (rows marked cuda)")
     else:
-        print("GPU: none (PyTorch sees no CUDA device): every row ran on this machine's CPU")
+        print("GPU: none usable (no CUDA device for PyTorch or Keras): every row ran on this machine's CPU")
     print()
     for name in args.datasets.split(","):
         X, y, Xt, yt, label = load_data(name)

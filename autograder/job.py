@@ -206,31 +206,35 @@ def place(job: Path, service_address: str | None = None) -> None:
 CHECK_CALL = re.compile(r"\bcheck_(\w+)\s*\(")
 
 
-def start_check_service(job: Path):
-    """Start ``autograder/checks/service.py`` in the job's sandbox; None if the checks don't use it.
-
-    Returns ``(process, address, log)``. The service is up before any student code runs,
-    and every hidden check of this submission is a fork of it (see the module's docstring).
-    """
+def check_service_address(job: Path) -> str | None:
+    """A fresh address for the job's check service; None if the course's checks do not use one."""
     import secrets
-    import subprocess
 
     if not (job / "pkgs" / "autograder" / "checks" / "service.pyc").exists():
-        return None  # a course whose checks do not use autograder.checks.isolation
-    address = f"autograder-checks-{secrets.token_hex(8)}"
+        return None  # checks written without autograder.checks.isolation
+    return f"autograder-checks-{secrets.token_hex(8)}"
+
+
+def start_check_service(job: Path, address: str):
+    """Start ``autograder/checks/service.py`` at ``address`` in the job's sandbox.
+
+    Returns ``(process, log)``. The service is up before any student code runs, and every
+    hidden check of this submission is a fork of it (see the module's docstring).
+    """
+    import subprocess
+
     log = job / "checks.log"
     log.touch(mode=0o600)
     workdir = _private_dir(job / "service", 0o700)
     boot = ("import sys; sys.path.insert(0, sys.argv[1]); "
             "from autograder.checks.service import main; main()")
-    place(job, address)
     with open(job / "service.err", "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, str(SANDBOX), "service", str(job / "limits.json"), "--",
              sys.executable, "-I", "-c", boot, str(job / "pkgs"), address, str(log)],
             cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
             start_new_session=True)
-    return proc, address, log
+    return proc, log
 
 
 def stop_check_service(service) -> None:
@@ -406,24 +410,27 @@ def run_job(job: Path) -> dict:
     spec = json.loads((job / "spec.json").read_text())
     a, s = spec["assignment"], spec["student"]
     course_dir = job / "course"
-    place(job)
+    address = check_service_address(job)
+    place(job, address)
     result = {"student": s, "assignment": a, "notes": [], "status": "ok"}
     try:
         unshare_network()
         result["network"] = "none (own network namespace)"
     except OSError as exc:
         result["network"] = f"host network ({exc.strerror})"
-    service = start_check_service(job)  # in the job's network namespace, before any student code
+    # In the job's network namespace (its abstract socket is private to it), before any student code.
+    service = start_check_service(job, address) if address else None
+    died = False
     try:
         _autograde(job, spec, result)
-        if service is not None:
-            if service[0].poll() is not None:  # it should serve until we stop it
-                tail = (job / "service.err").read_text(errors="replace").strip().splitlines()[-1:]
-                raise RuntimeError(f"the hidden checks' service died: {' '.join(tail) or 'no message'}")
-            stop_check_service(service)
-            result["notes"] += confirm_hidden_checks(course_dir, spec, service[2])
+        died = service is not None and service[0].poll() is not None  # it serves until stopped
     finally:
         stop_check_service(service)
+    if died:
+        tail = (job / "service.err").read_text(errors="replace").strip().splitlines()[-1:]
+        raise RuntimeError(f"the hidden checks' service died: {' '.join(tail) or 'no message'}")
+    if service is not None:
+        result["notes"] += confirm_hidden_checks(course_dir, spec, service[1])
     result.update(extract(course_dir, spec))
     try:
         result["sandbox"] = json.loads((job / "kernel_report.json").read_text())

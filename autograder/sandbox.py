@@ -167,12 +167,18 @@ def clean_env(workdir: str, extra: dict) -> dict:
     return env
 
 
-def drop_privileges(workdir: str, user: str) -> str:
-    """Give the notebook's directory to `user` and become it (root only)."""
+def give_to(workdir: str, user: str) -> pwd.struct_passwd:
+    """Make `user` the owner of everything in `workdir` (root only); return its passwd entry."""
     pw = pwd.getpwnam(user)
     for root, dirs, files in os.walk(workdir):
         for name in [root] + [os.path.join(root, f) for f in dirs + files]:
             os.chown(name, pw.pw_uid, pw.pw_gid)
+    return pw
+
+
+def drop_privileges(workdir: str, user: str) -> str:
+    """Give the notebook's directory to `user` and become it (root only)."""
+    pw = give_to(workdir, user)
     os.setgroups([])
     os.setgid(pw.pw_gid)
     os.setuid(pw.pw_uid)
@@ -215,10 +221,7 @@ def launch(mode: str, limits_file: str, argv: list[str]) -> None:
             if mode == "kernel":
                 report["user"] = drop_privileges(workdir, limits.get("user", "nobody"))
             else:
-                pw = pwd.getpwnam(limits.get("user", "nobody"))
-                for root, dirs, files in os.walk(workdir):  # the student's scratch space
-                    for name in [root] + [os.path.join(root, f) for f in dirs + files]:
-                        os.chown(name, pw.pw_uid, pw.pw_gid)
+                pw = give_to(workdir, limits.get("user", "nobody"))  # the student code's scratch space
                 extra_env.update(AUTOGRADER_STUDENT_UID=str(pw.pw_uid), AUTOGRADER_STUDENT_GID=str(pw.pw_gid))
         except (OSError, KeyError) as exc:
             report["user_error"] = str(exc)

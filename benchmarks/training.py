@@ -124,7 +124,6 @@ def run_sklearn(X, y, Xt, yt, epochs, seed, device=None):
 def run_torch(X, y, Xt, yt, epochs, seed, device="cpu"):
     import torch
 
-    torch.manual_seed(seed)
     sizes = [X.shape[1], *HIDDEN, 10]
     layers = []
     for i, (W, b) in enumerate(initial_weights(sizes, seed)):

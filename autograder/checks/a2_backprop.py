@@ -103,15 +103,18 @@ def _mlp_sizes(rng):
     return [[int(v) for v in rng.integers(2, 8, size=len(s))] for s in cases] + [[4, 3, 1]]
 
 
-def _mlp_forward_cases(rng):
-    cases = []
+def _mlp_batches(rng):
+    """Yield (x, params, out, activations, description) for networks of several depths."""
     for sizes in _mlp_sizes(rng):
         N = int(rng.integers(1, 7))
         x = rng.standard_normal((N, sizes[0]))
         params = _params(rng, sizes)
         out, acts = _reference_forward(x, params)
-        cases.append(Case((x, params), (out, acts), f"layer sizes {sizes}, N = {N}"))
-    return cases
+        yield x, params, out, acts, f"layer sizes {sizes}, N = {N}"
+
+
+def _mlp_forward_cases(rng):
+    return [Case((x, params), (out, acts), what) for x, params, out, acts, what in _mlp_batches(rng)]
 
 
 def _mlp_forward_verify(case, got):
@@ -131,16 +134,12 @@ check_mlp_forward = hidden_check("mlp_forward", _mlp_forward_cases, _mlp_forward
 
 def _mlp_backward_cases(rng):
     cases = []
-    for sizes in _mlp_sizes(rng):
-        N = int(rng.integers(1, 7))
-        x = rng.standard_normal((N, sizes[0]))
-        params = _params(rng, sizes)
-        out, acts = _reference_forward(x, params)
+    for x, params, out, acts, what in _mlp_batches(rng):
         dout = rng.standard_normal(out.shape)
         # reference: finite differences of sum(out * dout) with respect to every W^l and b^l
         f = lambda: float(np.sum(_reference_forward(x, params)[0] * dout))  # noqa: E731
         grads = [(numerical_gradient(f, W), numerical_gradient(f, b)) for W, b in params]
-        cases.append(Case((dout, acts, params), grads, f"layer sizes {sizes}, N = {N}"))
+        cases.append(Case((dout, acts, params), grads, what))
     return cases
 
 

@@ -459,12 +459,11 @@ def _changed_args(before, after) -> str:
         return "?"
 
 
-def run_request(data: bytes) -> dict:
-    """The whole check for one encoded request, in a clean process: the verdict as a dict."""
+def run_check(module: str, name: str, payload: bytes) -> dict:
+    """The whole check ``module.check_<name>`` on the student's payload, in a clean process."""
     import importlib
 
     try:
-        module, name, payload = decode_request(data)
         check = getattr(importlib.import_module(module), "check_" + name)
         _grade(check, payload)
         return {"ok": True}
@@ -472,6 +471,14 @@ def run_request(data: bytes) -> dict:
         return {"ok": False, "message": str(exc)}
     except Exception as exc:  # noqa: BLE001 - a grader error, reported as such
         return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def run_request(data: bytes) -> dict:
+    """:func:`run_check` for one encoded request: the verdict as a dict."""
+    try:
+        return run_check(*decode_request(data))
+    except (ValueError, KeyError) as exc:
+        return {"error": f"bad request ({type(exc).__name__}: {exc})"}
 
 
 def child_main() -> None:

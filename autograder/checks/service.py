@@ -8,7 +8,7 @@ own cells. The grader (``autograder/job.py``) starts this service in the submiss
 Trust: the service never runs student code. It reads a request (a JSON header naming the
 check, then the student's pickled functions, which it does not unpickle), imports the named
 check module into itself (our code only: the name must start with ``autograder.checks.``) and
-forks a clean process that runs :func:`isolation.run_request`; that process forks the student
+forks a clean process that runs :func:`isolation.run_check`; that process forks the student
 process in turn (see ``isolation.py``). So one check's student code cannot reach the next
 check. The clean process appends the verdict to a log opened by the service; when the service
 runs as root, the student process drops to the kernel's user first and the log is out of reach.
@@ -38,16 +38,12 @@ def _read_request(conn: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def _handle(conn: socket.socket, data: bytes, log_fd: int) -> None:
+def _handle(conn: socket.socket, module: str, name: str, payload: bytes, log_fd: int) -> None:
     """In the forked clean process: run one check, log and send its verdict."""
     from autograder.checks import isolation
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the service ignores it; we wait for our child
-    verdict = isolation.run_request(data)
-    try:
-        _, name, _ = isolation.decode_request(data)
-    except ValueError:
-        name = "?"
+    verdict = isolation.run_check(module, name, payload)
     os.write(log_fd, (json.dumps({"check": name, **verdict}) + "\n").encode())
     conn.sendall(json.dumps(verdict).encode())
 
@@ -70,8 +66,7 @@ def serve(address: str, log_path: str) -> None:
         conn, _ = listener.accept()
         try:
             conn.settimeout(60)
-            data = _read_request(conn)
-            module, _, _ = isolation.decode_request(data)
+            module, name, payload = isolation.decode_request(_read_request(conn))
             importlib.import_module(module)  # into the service: warm for every later fork
         except Exception as exc:  # noqa: BLE001 - a bad request fails alone
             try:
@@ -85,7 +80,7 @@ def serve(address: str, log_path: str) -> None:
             try:
                 listener.close()
                 conn.settimeout(None)
-                _handle(conn, data, log_fd)
+                _handle(conn, module, name, payload, log_fd)
                 code = 0
             finally:
                 os._exit(code)

@@ -20,6 +20,8 @@ temporaries on every step (each state array has a scratch buffer of its own).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from course_lib.validate import check_choice
@@ -156,8 +158,10 @@ class Adam(Optimizer):
         # c = 1 - b^t, is in terms of M and V, with k = sqrt((1 - b2) / c2):
         #   (eta (1 - b1) / (c1 k)) * M / (sqrt(V) + eps / k)
         # one scalar factor and one scalar shift: five passes, twelve in all before this rewrite.
+        # The scalars stay Python floats: a NumPy float64 scalar would make NumPy run the
+        # float32 passes below in float64, with a cast in and out, at twice their cost.
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        k = np.sqrt((1 - b2) / c2)
+        k = math.sqrt((1 - b2) / c2)
         np.sqrt(V, out=tmp)
         tmp += self.eps / k
         np.divide(M, tmp, out=tmp)

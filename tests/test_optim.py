@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from course_lib.numpy.optim import SGD, Adagrad, Adam, Momentum, RMSprop, make_optimizer
+from tests.ufunc_recorder import UfuncRecorder
 
 # ours, torch's, and the settings that make them the same algorithm
 PAIRS = [
@@ -85,3 +86,35 @@ def test_adam_moments_are_torchs_running_averages():
     m, v = opt.moments()
     np.testing.assert_allclose(m, topt.state[pt]["exp_avg"].numpy(), rtol=1e-12)
     np.testing.assert_allclose(v, topt.state[pt]["exp_avg_sq"].numpy(), rtol=1e-12)
+
+
+ALL_OPTIMIZERS = [SGD, Momentum, Adagrad, RMSprop, Adam]
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda c: c.__name__)
+def test_float32_steps_compute_in_float32_even_with_numpy_hyperparameters(cls):
+    # every operand of every pass float32 or a Python scalar (see tests/ufunc_recorder.py)
+    p = np.ones(1000, np.float32).view(UfuncRecorder)
+    g = np.full(1000, 0.1, np.float32).view(UfuncRecorder)
+    opt = cls(lr=np.float64(0.01))
+    UfuncRecorder.calls = []
+    for _ in range(3):
+        opt.step(p, g)
+    assert UfuncRecorder.calls, "the recorder saw no ufunc: the test no longer observes the update"
+    assert not UfuncRecorder.wide_calls(), f"passes run in float64: {UfuncRecorder.wide_calls()}"
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda c: c.__name__)
+def test_steps_allocate_no_arrays_after_the_first(cls):
+    import tracemalloc
+
+    p, g = np.ones(100_000, np.float32), np.full(100_000, 0.1, np.float32)
+    opt = cls(lr=0.01)
+    opt.step(p, g)  # the first step creates the state (and its scratch buffers)
+    tracemalloc.start()
+    try:
+        opt.step(p, g)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000, f"one step of {cls.__name__} allocated {peak} bytes for a 400,000-byte buffer"

@@ -100,3 +100,28 @@ def test_bad_training_options_raise_clear_errors():
         fit(model, X, y, early_stopping=3, progress=False)
     with pytest.raises(ValueError, match=r"early_stopping \(patience in epochs\) must be >= 1; got 0"):
         fit(model, X, y, validation_data=(X, y), early_stopping=0, progress=False)
+
+
+@pytest.mark.parametrize("activations, loss, l2", [
+    ("relu", "softmax_cross_entropy", 0.0),
+    (("tanh", "elu", "identity"), "mse", 1e-3),
+    (("leaky_relu", "sigmoid", "sigmoid"), "binary_cross_entropy", 0.0),
+    (("sigmoid", "relu", "softmax"), "cross_entropy", 1e-4),
+])
+def test_a_float32_training_step_computes_in_float32(activations, loss, l2):
+    # A stray NumPy float64 scalar would run a pass in float64 and cast back: the right
+    # numbers at twice the cost. Watch every ufunc of forward, loss, backward and Adam.
+    from course_lib.numpy.optim import Adam
+    from tests.ufunc_recorder import UfuncRecorder
+
+    model = MLP(MLPSpec([5, 7, 6, 3], activations, loss=loss, l2=l2, seed=0))
+    model.flat_params = model.flat_params.view(UfuncRecorder)  # W, b are views: they record too
+    model.weights, model.biases = model._views(model.flat_params)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 5)).astype(np.float32)
+    y = rng.integers(0, 2, size=(8, 3)).astype(np.float32) if loss != "softmax_cross_entropy" else rng.integers(0, 3, 8)
+    UfuncRecorder.calls = []
+    model.loss(x, y)
+    Adam(lr=1e-3).step(model.flat_params, model.flat_grads)
+    assert len(UfuncRecorder.calls) > 10, "the recorder no longer sees the passes"
+    assert not UfuncRecorder.wide_calls(), f"passes run in float64: {UfuncRecorder.wide_calls()}"

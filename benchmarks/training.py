@@ -18,7 +18,11 @@ to it (the goals: <= 0.55 for scikit-learn, <= 0.8 for PyTorch on the CPU). Accu
 (seeds 0, 1, ...), with their standard deviation.
 
 Efficiency = the FLOPs one epoch needs / its time, as a fraction of the float32
-matrix-product throughput measured in the same run.
+matrix-product throughput measured in the same run. The row "products" runs only
+the epoch's matrix products (the same shapes, batch by batch, into preallocated
+outputs; no data gathering, activations, loss or optimizer): it is the ceiling of
+that column for this network on this machine, since small products run below the
+large square one.
 
 With a CUDA GPU, PyTorch and Keras also train there (rows marked cuda) and the
 speed-up over this machine's CPU is printed; every row says its device.
@@ -27,6 +31,7 @@ speed-up over this machine's CPU is printed; every row says its device.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import time
@@ -104,6 +109,29 @@ def run_numpy(X, y, Xt, yt, epochs, seed, device=None):
     model = MLP(MLPSpec(sizes, "relu"), params=initial_weights(sizes, seed))
     h = fit(model, X, y, optimizer="adam", lr=LR, epochs=epochs, batch_size=BATCH, seed=seed, progress=False)
     return h.seconds / epochs, evaluate(model, Xt, yt)["accuracy"]
+
+
+def run_products(X, y, Xt, yt, epochs, seed, device=None):
+    """Only the matrix products of ``epochs`` epochs of training (the ceiling of the NumPy row)."""
+    rng = np.random.default_rng(seed)
+    sizes = [X.shape[1], *HIDDEN, 10]
+    weights = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    grads = [np.empty_like(W) for W in weights]
+
+    def one_epoch():
+        for start in range(0, len(X), BATCH):
+            n = min(BATCH, len(X) - start)
+            acts = [X[start:start + n]] + [np.empty((n, k), np.float32) for k in sizes[1:]]
+            for l, W in enumerate(weights):                         # forward: a^l = a^{l-1} W^l
+                np.matmul(acts[l], W, out=acts[l + 1])
+            delta = acts[-1]
+            for l in reversed(range(len(weights))):                 # backward: dW^l, then dC/da^{l-1}
+                np.matmul(acts[l].T, delta, out=grads[l])
+                if l > 0:
+                    delta = delta @ weights[l].T
+
+    seconds = _timed(lambda: [one_epoch() for _ in range(epochs)])
+    return seconds / epochs, float("nan")  # no model: no accuracy
 
 
 def run_sklearn(X, y, Xt, yt, epochs, seed, device=None):
@@ -201,7 +229,8 @@ def gpu_available(framework: str) -> bool:
         return False
 
 
-FRAMEWORKS = {"numpy": run_numpy, "sklearn": run_sklearn, "torch": run_torch, "keras": run_keras}
+FRAMEWORKS = {"numpy": run_numpy, "sklearn": run_sklearn, "torch": run_torch, "keras": run_keras,
+              "products": run_products}
 
 
 def main(argv=None):
@@ -248,15 +277,15 @@ def print_table(results, flops, peak):
           f"{'test acc (mean +- sd)':>24}{'vs numpy':>10}")
     for row, runs in results.items():
         t = statistics.median(r[0] for r in runs)
+        ratio = f"{statistics.median(b[0] / r[0] for r, b in zip(runs, base)):.2f}" if base else "-"
+        accuracy = gap = "-"  # stay "-" for the products-only row, which trains no model
         accs = [100 * r[1] for r in runs]
-        acc, sd = statistics.mean(accs), (statistics.stdev(accs) if len(accs) > 1 else 0.0)
-        if base:
-            ratio = f"{statistics.median(b[0] / r[0] for r, b in zip(runs, base)):.2f}"
-            gap = f"{acc - statistics.mean(100 * b[1] for b in base):+.2f} pt"
-        else:
-            ratio = gap = "-"
+        if not any(math.isnan(a) for a in accs):
+            acc, sd = statistics.mean(accs), (statistics.stdev(accs) if len(accs) > 1 else 0.0)
+            accuracy = f"{acc:.2f} % +- {sd:.2f}"
+            gap = f"{acc - statistics.mean(100 * b[1] for b in base):+.2f} pt" if base else "-"
         print(f"{row:<12}{t:>10.4f}{ratio:>11}{flops / t / 1e9:>9.1f}{100 * flops / t / 1e9 / peak:>9.0f}%"
-              f"{f'{acc:.2f} % +- {sd:.2f}':>24}{gap:>10}")
+              f"{accuracy:>24}{gap:>10}")
     for gpu_row in [r for r in results if r.endswith(" cuda")]:
         cpu = statistics.median(r[0] for r in results[gpu_row.split()[0]])
         gpu = statistics.median(r[0] for r in results[gpu_row])

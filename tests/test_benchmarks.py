@@ -16,14 +16,17 @@ def _run(script, argv, capsys, monkeypatch):
 
 def test_training_benchmark_prints_one_row_per_framework(capsys, monkeypatch):
     out = _run("training.py", ["--datasets", "digits", "--epochs", "8", "--repeats", "2",
-                               "--frameworks", "numpy,sklearn"], capsys, monkeypatch)
+                               "--frameworks", "numpy,sklearn,products"], capsys, monkeypatch)
     assert "GFLOP/s (best of 5)" in out and "GPU:" in out
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["numpy"], ["sklearn"])}
-    assert set(rows) == {"numpy", "sklearn"}
+    names = ("numpy", "sklearn", "products")
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in [[n] for n in names]}
+    assert set(rows) == set(names)
     assert rows["numpy"][2] == "1.00"  # the NumPy core against itself
-    for fields in rows.values():
-        assert float(fields[1]) > 0  # seconds per epoch
-        assert 80 < float(fields[5]) <= 100  # mean test accuracy in %, after 8 epochs
+    for name in ("numpy", "sklearn"):
+        assert float(rows[name][1]) > 0  # seconds per epoch
+        assert 80 < float(rows[name][5]) <= 100  # mean test accuracy in %, after 8 epochs
+    # the products-only row: a time and an efficiency, no model and so no accuracy
+    assert float(rows["products"][1]) > 0 and rows["products"][5:] == ["-", "-"]
 
 
 @pytest.mark.parametrize("sizes", ["1,5,20"])

@@ -238,7 +238,7 @@ def main(argv=None):
     parser.add_argument("--datasets", default="digits,mnist")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     parser.add_argument("--epochs", type=int, default=0, help="epochs per run (default: 100 digits, 2 mnist)")
-    parser.add_argument("--repeats", type=int, default=0, help="runs per framework (default: 5 digits, 3 mnist)")
+    parser.add_argument("--repeats", type=int, default=0, help="runs per framework (default: 5)")
     args = parser.parse_args(argv)
 
     peak = matmul_gflops()
@@ -259,7 +259,7 @@ def main(argv=None):
     for name in args.datasets.split(","):
         X, y, Xt, yt, label = load_data(name)
         epochs = args.epochs or (100 if name == "digits" else 2)
-        repeats = args.repeats or (5 if name == "digits" else 3)
+        repeats = args.repeats or 5  # this VM's speed swings by tens of percent: medians of five
         flops = epoch_flops(len(X), [X.shape[1], *HIDDEN, 10])
         print(f"## {label}: {X.shape[1]} -> {' -> '.join(map(str, HIDDEN))} -> 10, ReLU, Adam {LR}, "
               f"batch {BATCH}, {epochs} epochs x {repeats} runs; {flops / 1e9:.2f} GFLOP per epoch")

@@ -17,7 +17,8 @@ def _run(script, argv, capsys, monkeypatch):
 def test_training_benchmark_prints_one_row_per_framework(capsys, monkeypatch):
     out = _run("training.py", ["--datasets", "digits", "--epochs", "8", "--repeats", "2",
                                "--frameworks", "numpy,sklearn,products"], capsys, monkeypatch)
-    assert "GFLOP/s (best of 5)" in out and "GPU:" in out
+    assert "GFLOP/s (best of 5; measured again after every round)" in out and "GPU:" in out
+    assert "the best of 3 measurements so far" in out  # at the start and after each of the 2 rounds
     names = ("numpy", "sklearn", "products")
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in [[n] for n in names]}
     assert set(rows) == set(names)

@@ -16,10 +16,10 @@ Layout (root-owned; only ``autograded/<s>/<a>`` is given to the kernel user)::
 from __future__ import annotations
 
 import difflib
-import re
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys

@@ -40,8 +40,10 @@ def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> 
 def check_labels(y, n_classes: int) -> np.ndarray:
     """Return ``y`` as integer class labels (N,) in ``[0, n_classes)``, or raise a ValueError saying why."""
     y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"integer class labels of shape (N,) expected; got dtype {y.dtype} and shape {y.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"class labels must have shape (N,); got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"class labels must be integers; got dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(
             f"labels must lie in [0, {n_classes}) to match {n_classes} outputs; "

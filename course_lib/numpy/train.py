@@ -21,7 +21,7 @@ from course_lib.history import EarlyStopping, History
 from course_lib.numpy.activations import softmax
 from course_lib.numpy.mlp import MLP
 from course_lib.numpy.optim import Optimizer, make_optimizer
-from course_lib.validate import check_2d
+from course_lib.validate import check_2d, check_labels
 
 
 class TrainingDiverged(FloatingPointError):
@@ -48,13 +48,7 @@ def check_training_data(model, X, y, what: str = "X"):
         raise ValueError(f"{what} has {X.shape[0]} samples but its targets have {y.shape[0]}")
     n_out = model.spec.sizes[-1]
     if model.spec.is_classifier and y.ndim == 1 and n_out > 1:
-        if not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"class labels must be integers; got dtype {y.dtype}")
-        if y.min() < 0 or y.max() >= n_out:
-            raise ValueError(
-                f"labels must lie in [0, {n_out}) for a network with {n_out} outputs; "
-                f"got labels from {y.min()} to {y.max()}"
-            )
+        check_labels(y, n_out)
     elif y.ndim == 2 and y.shape[1] != n_out:
         raise ValueError(f"targets must have {n_out} columns to match the outputs; got shape {y.shape}")
     return X, y

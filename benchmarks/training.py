@@ -14,13 +14,13 @@ the machine's load hits every framework alike. Epoch times are medians over
 ``--repeats`` runs of ``--epochs`` epochs (the first epoch included: nothing is
 warmed up for one framework and not the others); "numpy/this" is the median of
 the per-run ratios of the NumPy run's epoch time to this framework's run next
-to it (the goals: <= 0.55 for scikit-learn, <= 0.8 for PyTorch on the CPU). Accuracies are means over the runs
-(seeds 0, 1, ...), with their standard deviation.
+to it (the goals: <= 0.55 for scikit-learn, <= 0.8 for PyTorch on the CPU).
+Accuracies are means over the runs (seeds 0, 1, ...), with their standard deviation.
 
 Efficiency = the FLOPs one epoch needs / its time, as a fraction of the float32
 matrix-product throughput measured in the same run (a 2048 x 2048 product, measured
-at the start and after every round of runs; the best measurement counts). The row "products" runs only
-the epoch's matrix products (the same shapes, batch by batch, into preallocated
+at the start and after every round of runs; the best measurement counts). The row
+"products" runs only the epoch's matrix products (the same shapes, batch by batch, into preallocated
 outputs; no data gathering, activations, loss or optimizer): it is the ceiling of
 that column for this network on this machine, since small products run below the
 large square one.

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import math
 
+from course_lib.autodiff.domain import (
+    DomainError, check_divisor, check_non_negative, check_positive, check_power, power_slope, sigmoid, sign)
+
+__all__ = ["Dual", "DomainError", "derivative", "gradient_forward"]
+
 
 class Dual:
-    """``value + deriv * eps``, with eps^2 = 0."""
+    """``value + deriv * eps``, with eps^2 = 0.
+
+    The operations and their names mirror :class:`~course_lib.autodiff.reverse.Value`: ``+ - * /``
+    and ``**`` with a number on either side, ``exp log sqrt sin cos tanh sigmoid relu abs``.
+    Outside a function's domain (``log`` of x <= 0, a negative base to a non-integer power,
+    division by zero) they raise :class:`DomainError`.
+    """
 
     __slots__ = ("value", "deriv")
 
@@ -36,16 +47,26 @@ class Dual:
         other = Dual.lift(other)
         return Dual(self.value * other.value, self.deriv * other.value + self.value * other.deriv)
 
-    def __pow__(self, k: float):
-        if isinstance(k, Dual):
-            raise TypeError("only constant exponents are supported: write exp(k * log(x)) for x**k with k varying")
-        return Dual(self.value**k, k * self.value ** (k - 1) * self.deriv)
-
+    # (a/b)' = (a' b - a b') / b^2 = (a' - (a/b) b') / b
     def __truediv__(self, other):
-        return self * Dual.lift(other) ** -1
+        other = Dual.lift(other)
+        check_divisor(other.value)
+        q = self.value / other.value
+        return Dual(q, (self.deriv - q * other.deriv) / other.value)
+
+    def __pow__(self, k):
+        if isinstance(k, Dual):  # both vary: d(a^b) = b a^(b-1) da + a^b log(a) db
+            check_positive("pow with a varying exponent (a**b = exp(b log a))", self.value)
+            p = self.value**k.value
+            return Dual(p, k.value * p / self.value * self.deriv + p * math.log(self.value) * k.deriv)
+        check_power(self.value, k)  # a constant k: (a^k)' = k a^(k-1) a'
+        return Dual(self.value**k, power_slope(self.value, k) * self.deriv)
+
+    def __rpow__(self, c):  # c ** self, c a number
+        return Dual.lift(c) ** self
 
     def __rtruediv__(self, other):
-        return Dual.lift(other) * self**-1
+        return Dual.lift(other) / self
 
     def __neg__(self):
         return Dual(-self.value, -self.deriv)
@@ -56,6 +77,9 @@ class Dual:
     def __rsub__(self, other):
         return Dual.lift(other) + (-self)
 
+    def __abs__(self):
+        return self.abs()
+
     __radd__ = __add__
     __rmul__ = __mul__
 
@@ -65,11 +89,13 @@ class Dual:
         return Dual(e, e * self.deriv)
 
     def log(self):
+        check_positive("log", self.value)
         return Dual(math.log(self.value), self.deriv / self.value)
 
     def sqrt(self):
+        check_non_negative("sqrt", self.value)
         r = math.sqrt(self.value)
-        return Dual(r, self.deriv / (2 * r))
+        return Dual(r, self.deriv * (0.5 / r if r > 0 else math.inf))  # vertical tangent at 0
 
     def sin(self):
         return Dual(math.sin(self.value), math.cos(self.value) * self.deriv)
@@ -80,6 +106,16 @@ class Dual:
     def tanh(self):
         t = math.tanh(self.value)
         return Dual(t, (1 - t * t) * self.deriv)
+
+    def sigmoid(self):
+        s = sigmoid(self.value)
+        return Dual(s, s * (1 - s) * self.deriv)
+
+    def relu(self):
+        return Dual(max(self.value, 0.0), (self.value > 0) * self.deriv)
+
+    def abs(self):
+        return Dual(abs(self.value), sign(self.value) * self.deriv)
 
     def __repr__(self) -> str:
         return f"Dual({self.value:.6g}, {self.deriv:.6g})"

@@ -15,9 +15,20 @@ from __future__ import annotations
 
 import math
 
+from course_lib.autodiff.domain import (
+    DomainError, check_divisor, check_non_negative, check_positive, check_power, power_slope, sigmoid, sign)
+
+__all__ = ["Value", "DomainError", "gradient_reverse", "topological_order"]
+
 
 class Value:
-    """A scalar in a computation graph: ``data``, and ``grad`` = d(output)/d(this node)."""
+    """A scalar in a computation graph: ``data``, and ``grad`` = d(output)/d(this node).
+
+    The operations and their names mirror :class:`~course_lib.autodiff.forward.Dual`: ``+ - * /``
+    and ``**`` with a number or a Value on either side, ``exp log sqrt sin cos tanh sigmoid relu
+    abs``. Outside a function's domain (``log`` of x <= 0, a negative base to a non-integer
+    power, division by zero) they raise :class:`DomainError` when the node is made.
+    """
 
     def __init__(self, data: float, _children: tuple = (), _op: str = "", label: str = ""):
         self.data = float(data)
@@ -29,6 +40,7 @@ class Value:
 
     @staticmethod
     def lift(x) -> "Value":
+        """A number as a constant leaf node; a Value is returned unchanged."""
         return x if isinstance(x, Value) else Value(x)
 
     def __add__(self, other):
@@ -53,13 +65,38 @@ class Value:
         out._backward = _backward
         return out
 
-    def __pow__(self, k: float):
+    def __truediv__(self, other):
+        other = Value.lift(other)
+        check_divisor(other.data)
+        out = Value(self.data / other.data, (self, other), "/")
+
+        def _backward():  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
+            self.grad += out.grad / other.data
+            other.grad -= out.data / other.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, k):
         if isinstance(k, Value):
-            raise TypeError("only constant exponents are supported: write (k * x.log()).exp() for x**k with k varying")
+            return self._pow_value(k)
+        check_power(self.data, k)
         out = Value(self.data**k, (self,), f"**{k:g}")
 
         def _backward():  # d(a^k)/da = k a^(k-1)
-            self.grad += k * self.data ** (k - 1) * out.grad
+            self.grad += power_slope(self.data, k) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def _pow_value(self, k: "Value"):
+        """a ** b with both a and b nodes of the graph."""
+        check_positive("pow with a varying exponent (a**b = exp(b log a))", self.data)
+        out = Value(self.data**k.data, (self, k), "**")
+
+        def _backward():  # d(a^b)/da = b a^(b-1) = b a^b / a, d(a^b)/db = a^b log a
+            self.grad += k.data * out.data / self.data * out.grad
+            k.grad += out.data * math.log(self.data) * out.grad
 
         out._backward = _backward
         return out
@@ -74,6 +111,7 @@ class Value:
         return out
 
     def log(self):
+        check_positive("log", self.data)
         out = Value(math.log(self.data), (self,), "log")
 
         def _backward():  # d(log a)/da = 1/a
@@ -83,10 +121,29 @@ class Value:
         return out
 
     def sqrt(self):
+        check_non_negative("sqrt", self.data)
         out = Value(math.sqrt(self.data), (self,), "sqrt")
 
-        def _backward():  # d(sqrt a)/da = 1 / (2 sqrt a)
-            self.grad += out.grad / (2 * out.data)
+        def _backward():  # d(sqrt a)/da = 1 / (2 sqrt a): a vertical tangent (inf) at 0
+            self.grad += (0.5 / out.data if out.data > 0 else math.inf) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def sin(self):
+        out = Value(math.sin(self.data), (self,), "sin")
+
+        def _backward():  # d(sin a)/da = cos a
+            self.grad += math.cos(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def cos(self):
+        out = Value(math.cos(self.data), (self,), "cos")
+
+        def _backward():  # d(cos a)/da = -sin a
+            self.grad += -math.sin(self.data) * out.grad
 
         out._backward = _backward
         return out
@@ -101,9 +158,7 @@ class Value:
         return out
 
     def sigmoid(self):
-        # 1/(1+e^-a) without overflow for large |a|
-        s = 1 / (1 + math.exp(-self.data)) if self.data >= 0 else math.exp(self.data) / (1 + math.exp(self.data))
-        out = Value(s, (self,), "sigmoid")
+        out = Value(sigmoid(self.data), (self,), "sigmoid")
 
         def _backward():  # d(sigma a)/da = sigma(a)(1 - sigma(a))
             self.grad += out.data * (1 - out.data) * out.grad
@@ -114,8 +169,17 @@ class Value:
     def relu(self):
         out = Value(max(self.data, 0.0), (self,), "relu")
 
-        def _backward():
+        def _backward():  # 1 for a > 0, else 0 (0 at the kink, as in PyTorch)
             self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def abs(self):
+        out = Value(abs(self.data), (self,), "abs")
+
+        def _backward():  # d|a|/da = sign(a) (0 at the kink, as in PyTorch)
+            self.grad += sign(self.data) * out.grad
 
         out._backward = _backward
         return out
@@ -130,11 +194,14 @@ class Value:
     def __rsub__(self, other):
         return Value.lift(other) + (-self)
 
-    def __truediv__(self, other):
-        return self * Value.lift(other) ** -1
-
     def __rtruediv__(self, other):
-        return Value.lift(other) * self**-1
+        return Value.lift(other) / self
+
+    def __rpow__(self, c):  # c ** self, c a number
+        return Value.lift(c) ** self
+
+    def __abs__(self):
+        return self.abs()
 
     __radd__ = __add__
     __rmul__ = __mul__

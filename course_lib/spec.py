@@ -21,13 +21,32 @@ from course_lib.validate import check_choice
 
 #: Activation names understood by every framework part of course_lib.
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softmax")
-#: Loss names. ``softmax_cross_entropy`` takes logits (the last activation must be ``identity``).
+#: Loss names. ``softmax_cross_entropy`` takes logits (the last activation must be ``identity``);
+#: ``binary_cross_entropy`` follows a sigmoid output and ``cross_entropy`` a softmax output, and
+#: both are computed from the logits all the same (:data:`LOGIT_LOSSES`).
 LOSS_NAMES = ("mse", "binary_cross_entropy", "cross_entropy", "softmax_cross_entropy")
 #: Weight initializers: N(0, init_scale^2), Glorot/Xavier uniform, He normal.
 INIT_NAMES = ("normal", "glorot", "he")
 
+#: The one rule for classification outputs, used by NumPy, PyTorch and Keras alike:
+#: a sigmoid or softmax output and its cross-entropy are computed as *one* function of
+#: the logits z^L (the output layer's pre-activation). (output activation, loss) -> the
+#: fused loss on logits. Why: sigma(20) rounds to 1 in float32, so log(1 - p) is log(0)
+#: however p is clipped, while from the logits log(1 - sigma(z)) = -logaddexp(0, z) is
+#: exact for every finite z. The network's output a^L stays the probabilities.
+LOGIT_LOSSES = {
+    ("sigmoid", "binary_cross_entropy"): "sigmoid_binary_cross_entropy",
+    ("softmax", "cross_entropy"): "softmax_cross_entropy",
+    ("identity", "softmax_cross_entropy"): "softmax_cross_entropy",  # the network outputs the logits themselves
+}
+
 LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
+
+
+def is_classifier(loss: str) -> bool:
+    """Every loss but the MSE is a cross-entropy: a network trained with it classifies."""
+    return loss != "mse"
 
 
 @dataclass(frozen=True)
@@ -100,7 +119,32 @@ class MLPSpec:
 
     @property
     def is_classifier(self) -> bool:
-        return self.loss != "mse"
+        """Whether the network classifies (:func:`is_classifier` of its loss)."""
+        return is_classifier(self.loss)
+
+    @property
+    def logits_loss(self) -> str | None:
+        """The loss as every framework computes it, from the logits z^L (see :data:`LOGIT_LOSSES`).
+
+        ``"sigmoid_binary_cross_entropy"``, ``"softmax_cross_entropy"``, or None for the MSE,
+        which is computed on the output a^L.
+        """
+        return LOGIT_LOSSES.get((self.activations[-1], self.loss))
+
+    @property
+    def is_multilabel(self) -> bool:
+        """Binary cross-entropy: K independent yes/no outputs, each decided at probability 1/2 (logit 0).
+
+        The other classifiers pick one class per row: the largest output (argmax).
+        """
+        return self.loss == "binary_cross_entropy"
+
+    @property
+    def probabilities_from_output(self) -> str | None:
+        """What turns the network's output a^L into class probabilities: ``"softmax"`` when
+        the output is logits (``softmax_cross_entropy``), None when a^L already is probabilities
+        (a sigmoid or softmax output) or the network is a regression."""
+        return "softmax" if self.loss == "softmax_cross_entropy" else None
 
     def shapes(self) -> list[tuple[tuple[int, int], tuple[int]]]:
         """``[(W^1.shape, b^1.shape), ..., (W^L.shape, b^L.shape)]``."""

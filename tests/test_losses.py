@@ -85,7 +85,7 @@ def test_float32_in_float32_out():
     [
         (np.zeros((4, 3)), np.array([0, 1, 3, 0]), r"labels must lie in \[0, 3\).*got labels from 0 to 3"),
         (np.zeros((4, 3)), np.array([0, 1, 2]), r"one label per row expected: 4 rows of logits \(4, 3\), 3 labels"),
-        (np.zeros((4, 3)), np.zeros((4, 2)), r"same shape.*\(4, 3\) and \(4, 2\)"),
+        (np.zeros((4, 3)), np.zeros((4, 2)), r"targets must have shape \(N, 3\) or integer labels \(N,\).*got shape \(4, 2\)"),
         (np.zeros(4), np.zeros(4), r"2-D array of shape \(N, features\); got shape \(4,\)"),
     ],
 )

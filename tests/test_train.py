@@ -84,7 +84,7 @@ def test_divergence_stops_with_a_clear_message():
         (np.zeros((5, 4)), np.zeros(4, dtype=int), "X has 5 samples but its targets have 4"),
         (np.zeros((5, 4)), np.array([0, 1, 2, 3, 4]), r"labels must lie in \[0, 3\).*got labels from 0 to 4"),
         (np.zeros((5, 4)), np.zeros(5), "class labels must be integers; got dtype float64"),
-        (np.zeros((5, 4)), np.zeros((5, 2)), r"targets must have 3 columns to match the outputs; got shape \(5, 2\)"),
+        (np.zeros((5, 4)), np.zeros((5, 2)), r"targets must have shape \(N, 3\) or integer labels \(N,\) to match 3 outputs; got shape \(5, 2\)"),
     ],
 )
 def test_bad_training_data_raises_clear_errors(X, y, message):
@@ -119,7 +119,8 @@ def test_a_float32_training_step_computes_in_float32(activations, loss, l2):
     model.weights, model.biases = model._views(model.flat_params)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 5)).astype(np.float32)
-    y = rng.integers(0, 2, size=(8, 3)).astype(np.float32) if loss != "softmax_cross_entropy" else rng.integers(0, 3, 8)
+    y = {"softmax_cross_entropy": rng.integers(0, 3, 8), "cross_entropy": np.eye(3, dtype=np.float32)[rng.integers(0, 3, 8)]}.get(
+        loss, rng.integers(0, 2, size=(8, 3)).astype(np.float32))
     UfuncRecorder.calls = []
     model.loss(x, y)
     Adam(lr=1e-3).step(model.flat_params, model.flat_grads)

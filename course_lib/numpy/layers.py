@@ -1,7 +1,14 @@
 """Layers in the cs231n style: ``forward -> (out, cache)``, ``backward(dout, cache) -> gradients``.
 
 The cache holds exactly what the backward pass needs, nothing more.
-Shapes are batch-first: N samples, D inputs, M outputs.
+Shapes are batch-first: N samples, D inputs, M outputs. Every function keeps
+its inputs' dtype (float32 in, float32 out).
+
+These are the functions the NumPy :class:`~course_lib.numpy.MLP` is built from: its
+forward pass is ``dense_forward`` then ``activation_forward``, layer by layer, and its
+backward pass ``activation_backward`` then ``dense_backward``, in reverse. The optional
+arguments (``overwrite``, ``dW``/``db``, ``need_dx``) only let the MLP reuse memory;
+the numbers are the same with or without them.
 """
 
 from __future__ import annotations
@@ -27,16 +34,25 @@ def dense_forward(x, W, b):
     x = check_2d("x", x, n_features=W.shape[0])
     if b.shape != (W.shape[1],):
         raise ValueError(f"b must have shape ({W.shape[1]},) to match W {W.shape}; got {b.shape}")
-    return x @ W + b, (x, W)
+    out = x @ W
+    if out.dtype == np.result_type(out, b):
+        out += b  # in place: saves one (N, M) temporary
+    else:
+        out = out + b
+    return out, (x, W)
 
 
-def dense_backward(dout, cache):
+def dense_backward(dout, cache, dW=None, db=None, need_dx: bool = True):
     """Backward pass of :func:`dense_forward`.
 
     Parameters
     ----------
     dout : (N, M) upstream gradient dL/dz.
     cache : (x, W) from the forward pass.
+    dW, db : optional arrays of shapes (D, M) and (M,) to write the gradients into
+        (the MLP passes views of its flat gradient buffer, so no new arrays are made).
+    need_dx : False skips dx (returned as None). The first layer of a network needs no
+        dL/dx, and dout W^T is the largest product of its backward pass.
 
     Returns
     -------
@@ -47,20 +63,36 @@ def dense_backward(dout, cache):
     x, W = cache
     if dout.shape != (x.shape[0], W.shape[1]):
         raise ValueError(f"dout must have shape {(x.shape[0], W.shape[1])}; got {dout.shape}")
-    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    dW = np.matmul(x.T, dout, out=dW)
+    db = np.sum(dout, axis=0, out=db)
+    return (dout @ W.T if need_dx else None), dW, db
 
 
-def activation_forward(z, name: str):
-    """a = f(z) for the activation called ``name``; returns ``(a, cache)``."""
+def activation_forward(z, name: str, overwrite: bool = False):
+    """a = f(z) for the activation called ``name``; returns ``(a, cache)`` with cache ``(z, a, name)``.
+
+    ``overwrite=True`` lets ReLU write a over z (then z and a are one array): its backward
+    pass needs only where z > 0, which is exactly where a > 0. Other activations ignore it.
+    """
+    if overwrite and name == "relu":
+        a = np.maximum(z, 0, out=z)
+        return a, (a, a, name)
     f, _ = get_activation(name)
     a = f(z)
     return a, (z, a, name)
 
 
-def activation_backward(da, cache):
-    """dL/dz from dL/da: elementwise ``da * f'(z)``, or the softmax Jacobian product."""
+def activation_backward(da, cache, overwrite: bool = False):
+    """dL/dz (shape of z) from dL/da: elementwise ``da * f'(z)``, or the softmax Jacobian product.
+
+    ``overwrite=True`` allows writing the result over ``da`` (when the caller owns it).
+    """
     z, a, name = cache
+    if name == "identity":
+        return da
     if name == "softmax":
         return softmax_backward(da, a)
+    if name == "relu" and overwrite:
+        return np.multiply(da, z > 0, out=da)  # f'(z) is 0 or 1: a mask, applied in place
     _, f_prime = get_activation(name)
     return da * f_prime(z, a)

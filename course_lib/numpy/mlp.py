@@ -12,15 +12,23 @@ The backward pass (chapter 3) computes delta^l = dC/dz^l with
     (BP4)  dC/dW^l = a^{l-1 T} delta^l                     weight gradient
 
 where * is the elementwise product and the rows of a batch are samples.
+
+The network is built from the layer functions of :mod:`course_lib.numpy.layers`, the
+ones chapter 3 and assignment a2 write by hand: there is one back-propagation in
+course_lib, and this is it. The MLP only adds memory reuse: one flat buffer for all
+parameters and another for all gradients, ReLU in place.
+
+Computes in its dtype: float32 (the default) or float64, every product and loss.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_lib.numpy.activations import get_activation, softmax, softmax_backward
+from course_lib.numpy.activations import get_activation, softmax
 from course_lib.numpy.init import init_params
-from course_lib.numpy.losses import LOSSES
+from course_lib.numpy.layers import activation_backward, activation_forward, dense_backward, dense_forward
+from course_lib.numpy.losses import LOGIT_LOSSES, LOSSES
 from course_lib.spec import MLPSpec
 from course_lib.validate import check_2d
 
@@ -54,7 +62,10 @@ class MLP:
         self.weights, self.biases = self._views(self.flat_params)
         self.grad_weights, self.grad_biases = self._views(self.flat_grads)
         self.activations = [get_activation(name) for name in spec.activations]
+        #: the loss of the output a^L, ``loss_fn(out, y) -> (loss, dC/da^L)``
         self.loss_fn = LOSSES[spec.loss]
+        #: the same loss fused with the output activation, on the logits z^L (None for the MSE)
+        self.logits_loss = LOGIT_LOSSES.get(spec.logits_loss)
         self.set_weights(init_params(spec) if params is None else params)
 
     def _views(self, flat):
@@ -86,29 +97,25 @@ class MLP:
 
     # ------------------------------------------------------------------ passes
     def forward(self, x):
-        """Run the network on a batch.
+        """Run the network on a batch, layer by layer: ``dense_forward`` then ``activation_forward``.
 
         Parameters
         ----------
-        x : (N, n_0) inputs.
+        x : (N, n_0) inputs, computed in the network's dtype.
 
         Returns
         -------
-        out : (N, n_L) the output a^L (logits when the loss is ``softmax_cross_entropy``).
+        out : (N, n_L) the output a^L: logits for ``softmax_cross_entropy``, probabilities
+            after a sigmoid or softmax output.
         caches : per layer ``(a^{l-1}, z^l, a^l)``, for :meth:`backward`
-            (for a ReLU layer ``z^l`` is ``a^l``: see the comment below).
+            (for a ReLU layer ``z^l`` is ``a^l``, overwritten in place: see
+            :func:`~course_lib.numpy.layers.activation_forward`).
         """
         a = check_2d("x", x, n_features=self.spec.sizes[0]).astype(self.dtype, copy=False)
         caches = []
-        for W, b, (f, _), name in zip(self.weights, self.biases, self.activations, self.spec.activations):
-            z = a @ W
-            z += b  # in place: saves one (N, n_l) temporary per layer
-            if name == "relu":
-                # ReLU in place, so z^l and a^l share memory: the backward pass only needs
-                # to know where z^l > 0, and that is exactly where a^l > 0.
-                a_next = np.maximum(z, 0, out=z)
-            else:
-                a_next = f(z)
+        for W, b, name in zip(self.weights, self.biases, self.spec.activations):
+            z, _ = dense_forward(a, W, b)                            # z^l = a^{l-1} W^l + b^l
+            a_next, _ = activation_forward(z, name, overwrite=True)  # a^l = f_l(z^l)
             caches.append((a, z, a_next))
             a = a_next
         return a, caches
@@ -116,37 +123,52 @@ class MLP:
     def backward(self, dout, caches):
         """Back-propagate ``dout`` = dC/da^L (N, n_L) through the network.
 
-        Fills :attr:`grad_weights` and :attr:`grad_biases` (the L2 term
-        included) and returns them as ``[(dW^1, db^1), ..., (dW^L, db^L)]``.
+        BP1 (delta^L = dC/da^L * f_L'(z^L)) is ``activation_backward`` of the output
+        layer; :meth:`backpropagate` does the rest. Fills :attr:`grad_weights` and
+        :attr:`grad_biases` (the L2 term included) and returns them as
+        ``[(dW^1, db^1), ..., (dW^L, db^L)]``.
         """
-        if dout.shape != caches[-1][2].shape:
-            raise ValueError(f"dout must have the output's shape {caches[-1][2].shape}; got {dout.shape}")
-        grad = dout  # dC/da^l, starting at the output layer
+        _, z, a = caches[-1]
+        if dout.shape != a.shape:
+            raise ValueError(f"dout must have the output's shape {a.shape}; got {dout.shape}")
+        delta = activation_backward(dout, (z, a, self.spec.activations[-1]))  # BP1
+        return self.backpropagate(delta, caches)
+
+    def backpropagate(self, delta, caches):
+        """BP2-BP4 from the output error ``delta`` = delta^L = dC/dz^L (N, n_L).
+
+        Each layer, from the last, is ``dense_backward`` (BP3, BP4 and the first half of
+        BP2, dC/da^{l-1} = delta^l W^{l T}) and then ``activation_backward`` of the layer
+        below (the second half of BP2, * f_{l-1}'(z^{l-1})). Returns the gradients as
+        :meth:`backward` does.
+        """
         for l in reversed(range(self.spec.n_layers)):
             a_prev, z, a = caches[l]
-            # BP1 (l = L) and the second half of BP2 (l < L): delta^l = dC/da^l * f_l'(z^l)
-            delta = self._through_activation(grad, z, a, l)
-            np.matmul(a_prev.T, delta, out=self.grad_weights[l])  # BP4: dC/dW^l = a^{l-1 T} delta^l
-            np.sum(delta, axis=0, out=self.grad_biases[l])        # BP3: dC/db^l = sum over the batch
+            if l < self.spec.n_layers - 1:
+                # BP2, second half. grad came from dense_backward: our own temporary, so
+                # the activation may write delta over it.
+                delta = activation_backward(grad, (z, a, self.spec.activations[l]), overwrite=True)
+            # BP4 into grad_weights[l], BP3 into grad_biases[l], and BP2's first half, except
+            # for l = 1: nobody asks for dC/dx, and it is the largest product of the pass.
+            grad, _, _ = dense_backward(delta, (a_prev, self.weights[l]), dW=self.grad_weights[l],
+                                        db=self.grad_biases[l], need_dx=l > 0)
             if self.spec.l2:
                 self.grad_weights[l] += self.spec.l2 * self.weights[l]  # d/dW of (l2/2)||W||^2
-            if l > 0:
-                # BP2, first half: dC/da^{l-1} = delta^l W^{l T}. Not needed for l = 1:
-                # nobody asks for dC/dx, and skipping it saves the largest product of the pass.
-                grad = delta @ self.weights[l].T
         return list(zip(self.grad_weights, self.grad_biases))
 
-    def _through_activation(self, grad, z, a, l):
-        name = self.spec.activations[l]
-        if name == "identity":
-            return grad
-        if name == "softmax":
-            return softmax_backward(grad, a)
-        if name == "relu" and l < self.spec.n_layers - 1:
-            # grad is our own temporary here (from delta @ W.T), so mask it in place.
-            return np.multiply(grad, z > 0, out=grad)
-        _, f_prime = self.activations[l]
-        return grad * f_prime(z, a)
+    def output_error(self, caches, y):
+        """The mean data loss on the batch and delta^L = dC/dz^L (N, n_L), from the forward caches.
+
+        A sigmoid or softmax output and its cross-entropy are one function of the logits
+        z^L (:data:`course_lib.spec.LOGIT_LOSSES`): the loss is exact even where a^L has
+        rounded to 0 or 1 (float32: sigma(17) == 1), and delta^L = (a^L - y) / N directly.
+        Otherwise (the MSE) it is the loss of a^L, then BP1.
+        """
+        _, z, a = caches[-1]
+        if self.logits_loss is not None:
+            return self.logits_loss(z, y)
+        loss, dout = self.loss_fn(a, y)
+        return loss, activation_backward(dout, (z, a, self.spec.activations[-1]))  # BP1
 
     # ------------------------------------------------------------------ loss
     def penalty(self) -> float:
@@ -162,16 +184,13 @@ class MLP:
         :attr:`flat_grads`, overwritten by the next call.
         """
         out, caches = self.forward(x)
-        data_loss, dout = self.loss_fn(out, y)
-        grads = self.backward(dout, caches)
-        return data_loss + self.penalty(), grads
+        data_loss, delta = self.output_error(caches, y)
+        return data_loss + self.penalty(), self.backpropagate(delta, caches)
 
     def predict_proba(self, x):
         """Class probabilities (N, K) for a classifier; the raw output for regression."""
         out, _ = self.forward(x)
-        if self.spec.loss == "softmax_cross_entropy":
-            return softmax(out)
-        return out
+        return softmax(out) if self.spec.probabilities_from_output == "softmax" else out
 
     def __repr__(self) -> str:
         layers = ", ".join(

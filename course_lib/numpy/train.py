@@ -5,9 +5,11 @@ The loop in :func:`fit` is the algorithm of chapter 3, written out:
     for each epoch:                         (a fresh seeded shuffle of the data)
         for each mini-batch (x, y):
             out, caches = model.forward(x)          forward pass
-            loss, dout  = loss_fn(out, y)           loss and dC/da^L
-            model.backward(dout, caches)            the four equations
+            loss, delta = model.output_error(caches, y)     loss and delta^L = dC/dz^L (BP1)
+            model.backpropagate(delta, caches)      BP2-BP4
             optimizer.step(params, grads)           one update
+
+The data are checked once, before the first epoch (:func:`check_training_data`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib.history import EarlyStopping, History
-from course_lib.numpy.activations import softmax
 from course_lib.numpy.mlp import MLP
 from course_lib.numpy.optim import Optimizer, make_optimizer
-from course_lib.validate import check_2d, check_labels
+from course_lib.validate import check_inputs, check_targets
 
 
 class TrainingDiverged(FloatingPointError):
@@ -37,21 +38,33 @@ class TrainingDiverged(FloatingPointError):
 
 
 def check_training_data(model, X, y, what: str = "X"):
-    """``(X, y)`` checked against the model's spec: shapes, sample counts, label range.
+    """``(X, y)`` checked against the model's spec, once: the inputs (finite numbers, shape)
+    by :func:`~course_lib.validate.check_inputs`, the targets by the one rule of
+    :func:`~course_lib.validate.check_targets`.
 
     Shared by the NumPy, PyTorch and Keras parts, so that a mistake gets the same
-    message in every framework.
+    message in every framework. Returns ``X`` as given (each framework casts it to its
+    dtype) and ``y`` in the form :func:`check_targets` returns.
     """
-    X = check_2d(what, X, n_features=model.spec.sizes[0])
+    X = check_inputs(what, X, n_features=model.spec.sizes[0])
     y = np.asarray(y)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"{what} has {X.shape[0]} samples but its targets have {y.shape[0]}")
-    n_out = model.spec.sizes[-1]
-    if model.spec.is_classifier and y.ndim == 1 and n_out > 1:
-        check_labels(y, n_out)
-    elif y.ndim == 2 and y.shape[1] != n_out:
-        raise ValueError(f"targets must have {n_out} columns to match the outputs; got shape {y.shape}")
-    return X, y
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"{what} has {X.shape[0]} samples but its targets have {y.shape[0] if y.ndim else 'none'}")
+    return X, check_targets(model.spec.loss, y, model.spec.sizes[-1])
+
+
+def predicted_labels(out, loss: str):
+    """The decision of a classifier from its output ``out`` (N, K) (probabilities or logits).
+
+    Binary cross-entropy: each of the K outputs is a yes/no answer, yes when its
+    probability is above 1/2: labels (N,) for K = 1, (N, K) otherwise. Every other
+    classifier answers the class with the largest output (labels (N,)); softmax is
+    monotonic, so logits and probabilities give the same answer.
+    """
+    if loss == "binary_cross_entropy":
+        yes = (out > 0.5).astype(int)
+        return yes[:, 0] if out.shape[1] == 1 else yes
+    return np.argmax(out, axis=1)
 
 
 def correct_predictions(out, y, loss: str) -> int:
@@ -66,6 +79,7 @@ def correct_predictions(out, y, loss: str) -> int:
 
 def accuracy(model: MLP, X, y) -> float:
     """Fraction of samples of ``X`` (N, n_0) that ``model`` classifies as ``y``."""
+    X, y = check_training_data(model, X, y)
     return correct_predictions(model.forward(X)[0], y, model.spec.loss) / len(X)
 
 
@@ -75,8 +89,8 @@ def evaluate(model: MLP, X, y, batch_size: int = 4096) -> dict[str, float]:
     total_loss, correct = 0.0, 0
     for start in range(0, len(X), batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out, _ = model.forward(xb)
-        total_loss += model.loss_fn(out, yb)[0] * len(xb)
+        out, caches = model.forward(xb)
+        total_loss += model.output_error(caches, yb)[0] * len(xb)
         if model.spec.is_classifier:
             correct += correct_predictions(out, yb, model.spec.loss)
     result = {"loss": total_loss / len(X) + model.penalty()}
@@ -86,19 +100,15 @@ def evaluate(model: MLP, X, y, batch_size: int = 4096) -> dict[str, float]:
 
 
 def predict(model: MLP, X):
-    """Class labels (N,) for a classifier, outputs (N, n_L) for a regression network."""
-    out, _ = model.forward(X)
-    if not model.spec.is_classifier:
-        return out
-    if model.spec.loss == "binary_cross_entropy":
-        return (out[:, 0] > 0.5).astype(int) if out.shape[1] == 1 else (out > 0.5).astype(int)
-    return np.argmax(out, axis=1)
+    """Class labels (N,) for a classifier (0/1 rows (N, K) for a multi-output binary one),
+    outputs (N, n_L) for a regression network."""
+    out, _ = model.forward(check_inputs("X", X, n_features=model.spec.sizes[0]))
+    return predicted_labels(out, model.spec.loss) if model.spec.is_classifier else out
 
 
 def predict_proba(model: MLP, X):
-    """Probabilities (N, K) for a classifier."""
-    out, _ = model.forward(X)
-    return softmax(out) if model.spec.loss == "softmax_cross_entropy" else out
+    """Probabilities (N, K) for a classifier (:meth:`MLP.predict_proba`)."""
+    return model.predict_proba(check_inputs("X", X, n_features=model.spec.sizes[0]))
 
 
 def fit(
@@ -176,12 +186,12 @@ def _train_one_epoch(model: MLP, X, y, opt: Optimizer, order, batch_size: int, e
             idx = order[start:start + batch_size]
             xb, yb = X[idx], y[idx]
             out, caches = model.forward(xb)
-            loss, dout = model.loss_fn(out, yb)
+            loss, delta = model.output_error(caches, yb)
             loss += model.penalty()
             step += 1
             if not np.isfinite(loss):
                 raise TrainingDiverged.at(loss, epoch, step, getattr(opt, "lr", "?"))
-            model.backward(dout, caches)
+            model.backpropagate(delta, caches)
             opt.step(model.flat_params, model.flat_grads)
             total_loss += loss * len(idx)
             if model.spec.is_classifier:

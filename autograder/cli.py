@@ -1,10 +1,13 @@
-"""``python -m autograder``: release, collect, grade, feedback, export.
+"""``python -m autograder``: release, collect, grade, feedback, export, late, roster.
 
-Every subcommand prints a summary table at the end and appends to the
-course's log (``<course>/.autograder/logs/``); long work shows a progress bar.
+Every subcommand prints a summary table at the end and appends to the course's log
+(``<course>/.autograder/logs/autograder.log``; ``grade`` also keeps one line per submission in
+``grade-<assignment>.log``). A problem the instructor can fix is one line on stderr saying what to
+do (exit status 2); its traceback, like every command line run, is in the log.
 """
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -13,13 +16,53 @@ import click
 from tabulate import tabulate
 
 from .course import DEFAULT_CHECKS, DEFAULT_CONFIG, DEFAULT_ROOT, Course
+from .errors import InstructorError
+
+log = logging.getLogger("autograder")
+NOTE_WIDTH = 100  # the grade summary's notes column; the whole text is in the log
 
 
 def _course(ctx) -> Course:
     return ctx.obj["course"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _log_file(root: Path) -> Path:
+    return root / ".autograder" / "logs" / "autograder.log"
+
+
+def _start_log(root: Path) -> Path:
+    path = _log_file(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.info("run: %s", " ".join(sys.argv))
+    return path
+
+
+class Tool(click.Group):
+    """Turns the instructor's errors into one line each; the traceback goes to the log."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InstructorError as exc:
+            log.exception("instructor error")
+            where = f" (details: {_log_file(_course(ctx).root)})" if ctx.obj else ""
+            click.echo(f"error: {exc}{where}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug in the tool: still one line, the traceback in the log
+            log.exception("internal error")
+            where = _log_file(_course(ctx).root) if ctx.obj else "the log"
+            click.echo(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); "
+                       f"traceback in {where}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Tool, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--course", "root", type=click.Path(path_type=Path), default=DEFAULT_ROOT, show_default=True,
               help="nbgrader course directory (gradebook, submitted/, autograded/ ...).")
 @click.option("--config", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True,
@@ -32,6 +75,8 @@ def main(ctx, root, config, checks):
     warnings.filterwarnings("ignore", module="sqlalchemy")
     warnings.filterwarnings("ignore", message=".*not in session.*")
     ctx.obj = {"course": Course(root=root, config_file=config, checks_dir=checks)}
+    if ctx.invoked_subcommand is not None:
+        _start_log(ctx.obj["course"].root)
 
 
 @main.command()
@@ -48,12 +93,15 @@ def release(ctx, assignments, all_):
 
     from .release import release as do_release  # written with the assignments
 
-    written = do_release(None if all_ or not assignments else list(assignments))
+    if not assignments and not all_:
+        raise InstructorError("name the assignments to release, or pass --all")
+    written = do_release(None if all_ else list(assignments))
     rows = []
     for path in tqdm(written, desc="registering in the gradebook", unit="assignment"):
         name = Path(path).stem
         _course(ctx).generate(name)
         rows.append((name, str(path), "registered"))
+        log.info("released %s", name)
     click.echo(tabulate(rows, headers=["assignment", "student version", "gradebook"]))
 
 
@@ -61,18 +109,34 @@ def release(ctx, assignments, all_):
 @click.argument("assignment")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--roster", type=click.Path(exists=True, path_type=Path),
-              help="CSV with student_id and any of name, lms_id, email.")
+              help="Class list: the tool's CSV (student_id,name,lms_id,email) or nbgrader's "
+                   "(id,first_name,last_name,email,lms_user_id). Needed for LMS downloads.")
+@click.option("--worksheet", type=click.Path(exists=True, path_type=Path),
+              help="Moodle: the assignment's grading worksheet (matches participant ids to the roster).")
 @click.pass_context
-def collect(ctx, assignment, source, roster):
-    """Copy submissions from SOURCE (a folder or an LMS zip) into submitted/."""
+def collect(ctx, assignment, source, roster, worksheet):
+    """Copy submissions from SOURCE (a folder, or an LMS zip) into submitted/.
+
+    Files that are not graded are kept in collected/ASSIGNMENT/ and listed. Exit status 1 when a
+    file could not be matched to exactly one student.
+    """
     from .collect import collect as do_collect
 
-    rows = do_collect(_course(ctx), assignment, source, roster)
-    click.echo(tabulate([(r.student or "-", r.file, r.status) for r in rows],
-                        headers=["student", "file", "result"]))
-    bad = [r for r in rows if r.status.startswith(("UNMATCHED", "IGNORED"))]
-    click.echo(f"\n{len(rows) - len(bad)} files collected, {len(bad)} not matched or ignored")
-    sys.exit(1 if any(r.status.startswith("UNMATCHED") for r in rows) else 0)
+    course = _course(ctx)
+    rows = do_collect(course, assignment, source, roster, worksheet=worksheet)
+    click.echo(tabulate([(r.student or "-", r.file, r.status) for r in rows], headers=["student", "file", "result"]))
+    for r in rows:
+        log.info("collect %s: %s %s -> %s", assignment, r.student, r.file, r.status)
+    graded = [r for r in rows if r.status.startswith(("graded", "unchanged"))]
+    problems = [r for r in rows if r.problem]
+    students = {r.student for r in graded}
+    click.echo(f"\n{len(graded)} notebooks from {len(students)} students in submitted/, "
+               f"{len(rows) - len(graded)} other files kept in {course.root / 'collected' / assignment}, "
+               f"{len(problems)} need you")
+    lms_unmatched = [r for r in problems if "pass --roster" in r.status]
+    if lms_unmatched and not roster:
+        click.echo("hint: this is an LMS download; pass --roster with the class list (and --worksheet for Moodle)")
+    sys.exit(1 if problems else 0)
 
 
 @main.command()
@@ -83,7 +147,8 @@ def collect(ctx, assignment, source, roster):
 @click.option("--cell-timeout", type=int, default=None, help="Seconds per cell [default: the config's, else 30].")
 @click.option("--notebook-timeout", type=int, default=300, show_default=True, help="Seconds per notebook.")
 @click.option("--memory-mb", type=int, default=2048, show_default=True, help="Address-space limit of a kernel.")
-@click.option("--force", is_flag=True, help="Re-grade submissions the journal says are done.")
+@click.option("--force", is_flag=True, help="Re-grade submissions the journal says are done "
+                                            "(manual grades from formgrader are kept).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_timeout, memory_mb, force, quiet):
@@ -91,15 +156,25 @@ def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_
     from .grade import grade as do_grade
     from .job import Limits
 
+    course = _course(ctx)
+    course.check_assignment(assignment)
+    if not course.students_submitted(assignment):
+        raise InstructorError(f"no submissions of {assignment!r} in {course.root / 'submitted'}; run collect first")
     limits = Limits(cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, memory_mb=memory_mb)
-    outcomes = do_grade(_course(ctx), assignment, list(students) or None, limits=limits, workers=workers,
+    outcomes = do_grade(course, assignment, list(students) or None, limits=limits, workers=workers,
                         scheduler=scheduler, force=force, progress=not quiet)
-    click.echo(tabulate([(o.student, f"{o.score:g}/{o.max_score:g}", o.status, f"{o.wall:.1f}",
-                          "; ".join(o.notes)) for o in outcomes],
-                        headers=["student", "score", "status", "seconds", "notes"]))
+    for o in outcomes:
+        log.info("grade %s: %s %s %g/%g %s", assignment, o.student, o.status, o.score, o.max_score, "; ".join(o.notes))
+    click.echo(tabulate([(o.student, f"{o.score:g}/{o.max_score:g}", o.status, f"{o.wall:.1f}", _short(o.notes))
+                         for o in outcomes], headers=["student", "score", "status", "seconds", "notes"]))
     failed = [o for o in outcomes if o.status not in ("ok", "unchanged")]
     click.echo(f"\n{len(outcomes)} submissions, {len(failed)} with grading failures "
-               f"(log: {_course(ctx).root / '.autograder' / 'logs'})")
+               f"(log: {course.root / '.autograder' / 'logs'})")
+
+
+def _short(notes: list[str]) -> str:
+    text = "; ".join(notes)
+    return text if len(text) <= NOTE_WIDTH else text[:NOTE_WIDTH - 12] + "... (see log)"
 
 
 @main.command()
@@ -110,23 +185,107 @@ def feedback(ctx, assignment, students):
     """HTML feedback per student in feedback/, without hidden-test text."""
     from .feedback import feedback as do_feedback
 
-    status = do_feedback(_course(ctx), assignment, list(students) or None)
+    course = _course(ctx)
+    course.notebooks(assignment)
+    status = do_feedback(course, assignment, list(students) or None)
+    for s, v in status.items():
+        log.info("feedback %s: %s %s", assignment, s, v)
     click.echo(tabulate(sorted(status.items()), headers=["student", "feedback"]))
     sys.exit(0 if all(v == "ok" for v in status.values()) else 1)
 
 
-@main.command()
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("grades.csv"), show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["plain", "canvas", "moodle"]), default="plain",
-              show_default=True)
-@click.option("--roster", type=click.Path(exists=True, path_type=Path), help="Names and LMS ids for the CSV.")
-@click.pass_context
-def export(ctx, output, fmt, roster):
-    """Write a CSV of scores per student and assignment for an LMS gradebook."""
-    from .export import export as do_export, table
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        key, sep, val = v.partition("=")
+        if not sep or not key or not val:
+            raise InstructorError(f"{what} {v!r} must look like NAME=VALUE")
+        out[key.strip()] = val.strip()
+    return out
 
-    n = do_export(_course(ctx), output, fmt, roster)
-    assignments, scores, maxima = table(_course(ctx))
-    click.echo(tabulate([(a, f"{maxima[a]:g}", sum(1 for s in scores.values() if s[a] > 0)) for a in assignments],
-                        headers=["assignment", "max", "students with points"]))
-    click.echo(f"\n{n} students written to {output}")
+
+@main.command()
+@click.argument("assignments", nargs=-1)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("grades.csv"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["plain", "long", "canvas", "moodle", "moodle-gradebook"]),
+              default="plain", show_default=True)
+@click.option("--roster", type=click.Path(exists=True, path_type=Path), help="Names and LMS ids for the CSV.")
+@click.option("--zeros", is_flag=True, help="Write 0 (not blank) for work never submitted or graded.")
+@click.option("--canvas-gradebook", type=click.Path(exists=True, path_type=Path),
+              help="Canvas: the gradebook CSV exported from Canvas, to fill in.")
+@click.option("--canvas-id", "canvas_ids", multiple=True, metavar="NAME=ID",
+              help="Canvas: the Canvas assignment id of an assignment (repeatable).")
+@click.option("--moodle-worksheet", type=click.Path(exists=True, path_type=Path),
+              help="Moodle: the assignment's grading worksheet, to fill in.")
+@click.pass_context
+def export(ctx, assignments, output, fmt, roster, zeros, canvas_gradebook, canvas_ids, moodle_worksheet):
+    """Write grades of ASSIGNMENTS (default: every graded one) for an LMS to import."""
+    from .export import export as do_export, grades
+
+    course = _course(ctx)
+    report = do_export(course, output, fmt, roster, assignments=list(assignments) or None, zeros=zeros,
+                       canvas_gradebook=canvas_gradebook, canvas_ids=_pairs(canvas_ids, "--canvas-id"),
+                       moodle_worksheet=moodle_worksheet)
+    g = grades(course, list(assignments) or None)
+    click.echo(tabulate([(a, f"{g.maxima[a]:g}", sum(1 for s in g.scores.values() if s[a] is not None),
+                          sum(1 for p in g.penalties.values() if p.get(a))) for a in g.assignments],
+                        headers=["assignment", "max", "graded students", "late penalties"]))
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    log.info("export %s %s -> %s: %d rows, unplaced %s", fmt, g.assignments, output, report.written, report.unplaced)
+    click.echo(f"\n{report.written} students written to {output}")
+    if report.unplaced:
+        click.echo(f"not in the LMS file (add their LMS ids to the roster): {', '.join(report.unplaced)}")
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--due", help="Due date, e.g. '2026-12-01 23:59' (UTC) or '2026-12-01T23:59+01:00'; 'none' clears it.")
+@click.option("--extend", "extensions", multiple=True, metavar="STUDENT=HOURS",
+              help="Extension for one student, in hours (repeatable; 0 removes it).")
+@click.option("--penalty", type=click.Choice(["none", "zero", "per_day"]),
+              help="Course-wide penalty: nbgrader's none or zero, or per_day (below).")
+@click.option("--percent-per-day", type=float, help="per_day: percent of the score per started day late.")
+@click.option("--grace-minutes", type=float, help="per_day: minutes late that cost nothing.")
+@click.option("--zero-after-days", type=float, help="per_day: days late after which the score is 0.")
+@click.pass_context
+def late(ctx, assignment, due, extensions, penalty, percent_per_day, grace_minutes, zero_after_days):
+    """Set ASSIGNMENT's due date, extensions and the late penalty (applied when grades merge)."""
+    from . import late as policy
+
+    course = _course(ctx)
+    course.notebooks(assignment)
+    if due is not None:
+        policy.set_due(course, assignment, None if due.lower() == "none" else policy.parse_time(due))
+    for student, hours in _pairs(extensions, "--extend").items():
+        try:
+            policy.set_extension(course, assignment, student, float(hours))
+        except ValueError as exc:
+            raise InstructorError(f"--extend {student}={hours}: hours must be a number") from exc
+    if penalty is not None:
+        policy.set_policy(course, penalty, percent_per_day=percent_per_day, grace_minutes=grace_minutes,
+                          zero_after_days=zero_after_days)
+    settings = policy.settings(course)
+    click.echo(tabulate([("due (UTC)", policy.due(course, assignment) or "none"),
+                         ("penalty", ", ".join(f"{k}={v}" for k, v in settings["policy"].items())),
+                         ("extensions (hours)", ", ".join(f"{s}={h:g}" for s, h in
+                                                          settings["extensions"].get(assignment, {}).items()) or "none")]))
+    click.echo("\napplied to each submission when it is graded; run `grade --force` to apply to graded ones")
+    log.info("late %s: %s", assignment, settings)
+
+
+@main.command()
+@click.argument("roster_csv", type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def roster(ctx, roster_csv):
+    """Put a class list (the tool's CSV or nbgrader's) into the gradebook: names, emails, Canvas ids."""
+    from .gradebook import sync_roster
+    from .lms.roster import Roster
+
+    course = _course(ctx)
+    if not course.db_path.exists():
+        raise InstructorError(f"no gradebook in {course.root}; run `release` first")
+    n = sync_roster(course, Roster.load(roster_csv))
+    log.info("roster %s: %d students", roster_csv, n)
+    click.echo(f"{n} students written to the gradebook {course.db_path}")

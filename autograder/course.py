@@ -48,6 +48,9 @@ class Course:
             cfg.merge(loader.load_config())
         cfg.CourseDirectory.root = str(self.root)
         cfg.CourseDirectory.db_url = self.db_url
+        from .late import config as late_config  # the late policy set with `python -m autograder late`
+
+        cfg.merge(late_config(self))
         return cfg
 
     @property
@@ -79,8 +82,15 @@ class Course:
             proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True)
             if proc.returncode == 0:
                 return
-        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stdout[-2000:]}"
-                           f"{proc.stderr[-4000:]}")
+        import logging
+
+        from .errors import InstructorError
+
+        logging.getLogger("autograder").error("nbgrader generate_assignment %s:\n%s%s", assignment,
+                                              proc.stdout[-4000:], proc.stderr[-8000:])
+        last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+        raise InstructorError(f"nbgrader generate_assignment {assignment} failed: {last[:300]}; "
+                              f"fix solutions/{assignment}/{assignment}.ipynb")
 
     def write_root_config(self) -> Path:
         """`<root>/nbgrader_config.py`, which the `nbgrader` command reads from its working
@@ -91,6 +101,11 @@ class Course:
         if self.config_file is not None and self.config_file.exists():
             text += f"load_subconfig({str(self.config_file)!r})  # noqa: F821\n"
         text += f"c.CourseDirectory.root = {str(self.root)!r}\n"
+        from .late import config_lines  # the late policy set with `python -m autograder late`
+
+        late = config_lines(self)
+        if late:
+            text += f"import sys  # noqa: E402\nsys.path.insert(0, {str(REPO)!r})  # autograder.late\n" + late
         path.write_text(text)
         return path
 
@@ -106,10 +121,42 @@ class Course:
                 return False
 
     def assignments(self) -> list[str]:
+        """Assignments registered in the gradebook (none when there is no gradebook yet)."""
         from nbgrader.api import Gradebook
 
+        if not self.db_path.exists():
+            return []
         with Gradebook(self.db_url, self.course_id) as gb:
             return sorted(a.name for a in gb.assignments)
+
+    def notebooks(self, assignment: str) -> list[str]:
+        """The assignment's notebook names; an error that says what to do when it is not registered."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        from .errors import InstructorError
+
+        known = self.assignments()
+        if assignment not in known:
+            raise InstructorError(
+                f"assignment {assignment!r} is not in the gradebook of {self.root} "
+                f"(it has {', '.join(known) or 'none'}); check the spelling, or run "
+                f"`python -m autograder release {assignment}` first")
+        with Gradebook(self.db_url, self.course_id) as gb:
+            try:
+                return [nb.name for nb in gb.find_assignment(assignment).notebooks]
+            except MissingEntry:  # registered by a crashed release: no notebooks yet
+                return []
+
+    def check_assignment(self, assignment: str) -> None:
+        """An error that says what to do when `assignment` is neither registered nor in the sources."""
+        from .errors import InstructorError
+
+        if assignment in self.assignments() or (self.source_dir(assignment) / f"{assignment}.ipynb").exists():
+            return
+        sources = sorted(p.parent.name for p in self.source_dir(assignment).parent.glob("*/*.ipynb")
+                         if p.stem == p.parent.name)
+        known = ", ".join(sources or self.assignments()) or "none"
+        raise InstructorError(f"unknown assignment {assignment!r} (known: {known}); check the spelling")
 
     def students_submitted(self, assignment: str) -> list[str]:
         sub = self.root / "submitted"

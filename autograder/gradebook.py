@@ -6,10 +6,14 @@ overwrite (manual grades, late penalties) live in one small module.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
+import secrets
 import shutil
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .course import Course
 
@@ -40,6 +44,7 @@ def _merge(course: Course, result: dict) -> Outcome:
 
     a, s = result["assignment"], result["student"]
     dest = course.dir("autograded", s, a)
+    secret = _read(dest / "submission_secret.txt")
     if dest.exists():
         for p in dest.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)  # nbgrader leaves them read-only
@@ -50,29 +55,132 @@ def _merge(course: Course, result: dict) -> Outcome:
         tmp.write_text(text)
         tmp.replace(dest / name)
     ts = dt.datetime.fromisoformat(result["timestamp"]) if result.get("timestamp") else None
-    score = max_score = 0.0
+    _write_release_files(course, a, s, dest, ts, secret)
+    changed = _submission_changed(course, a, s)
+    kept = 0
     with Gradebook(course.db_url, course.course_id) as gb:
         gb.update_or_create_student(s)
         gb.update_or_create_submission(a, s, **({"timestamp": ts} if ts else {}))
         sub = gb.find_submission(a, s)
         for nb in sub.notebooks:
             data = result.get("notebooks", {}).get(nb.name)
-            nb.flagged = bool(data and data["flagged"])
+            manual_here = False
             for g in nb.grades:
                 d = (data or {}).get("grades", {}).get(g.name)
                 if d is None:  # no result for it (job failed, notebook missing): zero, nothing to grade
                     d = {"auto_score": 0, "manual_score": None, "extra_credit": None,
                          "needs_manual_grade": False}
-                for key in ("auto_score", "manual_score", "extra_credit", "needs_manual_grade"):
-                    setattr(g, key, d[key])
+                g.auto_score = d["auto_score"]
+                if g.manual_score is None and g.extra_credit is None:
+                    g.manual_score, g.extra_credit = d["manual_score"], d["extra_credit"]
+                    g.needs_manual_grade = d["needs_manual_grade"]
+                else:  # a grader's work (formgrader): kept; re-reviewed if the answer changed
+                    kept += 1
+                    manual_here = True
+                    g.needs_manual_grade = bool(g.needs_manual_grade or changed)
             for c in nb.comments:
                 d = (data or {}).get("comments", {}).get(c.name, {})
-                c.auto_comment, c.manual_comment = d.get("auto_comment"), d.get("manual_comment")
+                c.auto_comment = d.get("auto_comment")
+                if c.manual_comment:
+                    kept += 1
+                    manual_here = True
+                else:
+                    c.manual_comment = d.get("manual_comment")
+            nb.flagged = bool(nb.flagged or (data and data["flagged"]) or (manual_here and changed))
         gb.db.commit()
+    from .late import apply_penalty
+
+    penalty, late_note = apply_penalty(course, a, s)
+    with Gradebook(course.db_url, course.course_id) as gb:
         sub = gb.find_submission(a, s)
         score, max_score = sub.score, sub.max_score
+    _remember_submission(course, a, s)
     notes = list(result.get("notes", [])) + list(result.get("incidents", []))
+    if kept:
+        notes.append(f"kept {kept} manual grade(s)/comment(s)"
+                     + ("; the submission changed since: flagged for re-review" if changed else ""))
+    if late_note:
+        notes.append(late_note)
     if result.get("status") != "ok":
         notes += result.get("error", [])
     return Outcome(s, result.get("status", "error"), score, max_score, notes,
                    execute_seconds=result.get("execute_seconds", 0.0))
+
+
+# ----------------------------------------------------------------- what nbgrader's other commands need
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+def _write_release_files(course: Course, a: str, s: str, dest: Path, ts: dt.datetime | None,
+                         secret: str | None) -> None:
+    """``timestamp.txt`` and ``submission_secret.txt`` beside the autograded notebooks: nbgrader's
+    generate_feedback copies them to feedback/ and ``nbgrader release_feedback`` reads both."""
+    submitted = course.dir("submitted", s, a)
+    stamp = _read(submitted / "timestamp.txt")
+    if stamp is None:  # an LMS that gives no submission time (Canvas): the time it was collected
+        when = ts or dt.datetime.fromtimestamp(submitted.stat().st_mtime if submitted.exists() else 0)
+        stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")
+    (dest / "timestamp.txt").write_text(stamp)
+    secret = _read(submitted / "submission_secret.txt") or secret or secrets.token_hex(32)
+    (dest / "submission_secret.txt").write_text(secret)
+
+
+# ----------------------------------------------------------------- has the answer changed?
+
+
+def content_hash(directory: Path) -> str:
+    """Hash of what the student handed in (the files, not the times nbgrader or we add)."""
+    h = hashlib.sha256()
+    if directory.is_dir():
+        for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink()):
+            if path.name not in ("timestamp.txt", "submission_secret.txt"):
+                h.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _hashes_path(course: Course, a: str) -> Path:
+    return course.root / ".autograder" / "graded" / f"{a}.json"
+
+
+def _submission_changed(course: Course, a: str, s: str) -> bool:
+    """True when the submission differs from the one last merged (unknown counts as unchanged:
+    keeping a grader's score is the safe side)."""
+    path = _hashes_path(course, a)
+    old = json.loads(path.read_text()).get(s) if path.exists() else None
+    return old is not None and old != content_hash(course.dir("submitted", s, a))
+
+
+def _remember_submission(course: Course, a: str, s: str) -> None:
+    path = _hashes_path(course, a)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[s] = content_hash(course.dir("submitted", s, a))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+# ----------------------------------------------------------------- the roster
+
+
+def sync_roster(course: Course, roster) -> int:
+    """Put the roster's names, emails and Canvas ids into nbgrader's gradebook (formgrader and
+    ``nbgrader export`` show them); return how many students were written."""
+    from nbgrader.api import Gradebook
+
+    if not course.db_path.exists():
+        return 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(course.db_url, course.course_id) as gb:
+            for p in roster.people.values():
+                fields = {k: v for k, v in (("first_name", p.first_name), ("last_name", p.last_name),
+                                            ("email", p.email), ("lms_user_id", p.lms_user_id)) if v}
+                gb.update_or_create_student(p.id, **fields)
+    return len(roster.people)

@@ -75,7 +75,10 @@ def release(assignments: list[str] | None = None, dest: Path | None = None) -> l
     names = all_assignments() if not assignments else list(assignments)
     unknown = sorted(set(names) - set(all_assignments()))
     if unknown:
-        raise ValueError(f"unknown assignment(s) {unknown}; expected some of {all_assignments()}")
+        from .errors import InstructorError  # a ValueError too: one line at the command line
+
+        raise InstructorError(f"unknown assignment(s) {', '.join(unknown)}; the assignments in solutions/ are "
+                              f"{', '.join(all_assignments())}")
     dest = Path(dest) if dest is not None else STUDENT_DIR
     dest.mkdir(parents=True, exist_ok=True)
     written = []

@@ -23,6 +23,8 @@ from .course import DEFAULT_CHECKS, Course
 
 ASSIGNMENT = "fx"
 MAX_SCORE = 4.0
+#: the files of autograder/checks every course's checks directory needs
+MACHINERY = ("isolation.py", "service.py", "client.py", "runner.py")
 
 
 def _meta(gid, *, solution=False, grade=False, locked=False, points=None):
@@ -92,7 +94,7 @@ def make_course(root: Path) -> Course:
     checks = root.parent / "checks"
     checks.mkdir(exist_ok=True)
     (checks / "fx.py").write_text(CHECK_SOURCE)
-    for machinery in ("isolation.py", "service.py"):  # what every hidden check runs on
+    for machinery in MACHINERY:  # what every hidden check runs on
         shutil.copy(DEFAULT_CHECKS / machinery, checks / machinery)
     config = root.parent / "nbgrader_config.py"
     config.write_text(CONFIG)
@@ -122,7 +124,15 @@ for p in ['REPO/solutions', 'REPO/autograder/checks', 'REPO/autograder/course',
     except OSError:
         pass
 import autograder.checks.fx as _fx
-leaks += [f for f in os.listdir(os.path.dirname(_fx.__file__)) if f.endswith('.py') and f != '__init__.py']
+for f in os.listdir(os.path.dirname(_fx.__file__)):  # the kernel's checks are stand-ins only
+    text = open(os.path.join(os.path.dirname(_fx.__file__), f), 'rb').read()
+    if b'expect_array' in text or b'_cases' in text:
+        leaks.append(f)
+try:
+    import autograder.checks.isolation
+    leaks.append('imported the checks machinery')
+except ImportError:
+    pass
 for target in ['../../../gradebook.db', 'REPO/pwned.txt', '../pwned.txt', '/var/lib/pwned.txt']:
     try:
         open(target, 'a').write('x')
@@ -165,8 +175,8 @@ HOSTILE = {
     # the cell looks passed there, but the grader's check service never saw a passing check
     "patch_check": ("import autograder.checks.fx as _fx\n_fx.check_square = lambda f: None\n"
                     "def square(x):\n    return np.array([1.0, 4.0])", CORRECT_CUBE, 2.0, "tampered"),
-    "fake_verdict": ("import autograder.checks.isolation as _iso\n"
-                     "_iso._ask_service = _iso._ask_fresh_interpreter = lambda *a: {'ok': True}\n"
+    "fake_verdict": ("import autograder.checks.client as _client\n"
+                     "_client.ask_service = lambda *a: {'ok': True}\n"
                      "try:  # and forge the service's log (the job directory is 4 levels up)\n"
                      "    open('../../../../checks.log', 'a').write('{\"check\": \"square\", \"ok\": true}\\n')\n"
                      "except OSError:\n    pass\n"

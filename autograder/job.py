@@ -5,11 +5,15 @@ The parent builds a job directory (:class:`JobFactory`); a worker runs
 it into the main gradebook. Nothing in a job touches the main course, so jobs
 can run anywhere (a local process, a Dask worker) in any order.
 
-Layout (root-owned; only ``autograded/<s>/<a>`` is given to the kernel user)::
+Layout (root-owned; only ``autograded/<s>/<a>`` and ``runner/`` are given to the job's uid)::
 
-    job/ 0711        spec.json limits.json(0600) kernel_report.json result.json log.txt
+    job/ 0711        spec.json limits.json(0600) box.json(0600) secret(0600) kernel_report.json
+                     result.json log.txt checks.log(0600)
       kernels/       a 'python3' kernelspec that starts the kernel through sandbox.py
-      pkgs/          ``autograder.checks`` as sourceless bytecode (the kernel's PYTHONPATH)
+      pkgs/          the kernel's ``autograder.checks``: stand-ins that only name the checks (client.py)
+      checks/ 0700   the real ``autograder.checks`` and ``sandbox.py``: the check service's only
+      box/           mount point of the boxes' own root (see sandbox.py)
+      runner/ 0700   working directory of the hidden checks' student processes
       runtime/ 0711  jupyter connection files
       course/ 0711   nbgrader_config.py gradebook.db(0600) source/ submitted/(0700) autograded/
 """
@@ -29,7 +33,9 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .course import REPO, Course
+from .course import Course
+from .uids import JobUid, sweep
+from .uids import processes as processes_of
 
 SANDBOX = Path(__file__).resolve().parent / "sandbox.py"
 # Error names in graded cells that mean something other than a wrong answer.
@@ -51,7 +57,8 @@ class Limits:
     notebook_timeout: int = 300
     memory_mb: int = 2048
     file_mb: int = 256
-    user: str = "nobody"
+    processes: int = 256  # tasks (threads included) of the job's uid at once
+
 
     @property
     def hard_timeout(self) -> int:
@@ -91,7 +98,8 @@ class JobFactory:
         with Gradebook(course.db_url, course.course_id) as gb:
             self.notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
         self.template = self._template_gradebook()
-        self.pkgs = self._compile_checks()
+        self.pkgs, self.checks = self._packages()
+        self.secret = self._secret()
         self.release = self._release_notebooks()
 
     def _template_gradebook(self) -> Path:
@@ -111,22 +119,51 @@ class JobFactory:
         os.chmod(path, 0o600)
         return path
 
-    def _compile_checks(self) -> Path:
-        """`autograder.checks` as sourceless bytecode: importable, no source to read."""
-        import py_compile
+    def _packages(self) -> tuple[Path, Path]:
+        """The kernel's ``autograder.checks`` (stand-ins) and the service's (the real checks).
+
+        The kernel's package holds ``client.py`` and, per check module, a generated module whose
+        ``check_<name>`` only names the check: no cases, references, seeds or expected values.
+        The real modules (and ``sandbox.py``, which the service's zygote uses) go to a directory
+        only root can read, outside every box.
+        """
+        from .checks.isolation import HiddenCheck
 
         pkgs = _private_dir(self.shared / "pkgs", 0o755)
-        target = pkgs / "autograder" / "checks"
-        shutil.rmtree(pkgs / "autograder", ignore_errors=True)
-        target.mkdir(parents=True)
-        (pkgs / "autograder" / "__init__.py").write_text('"""Grading-time stub package."""\n')
-        if not (self.course.checks_dir / "__init__.py").exists():
-            (target / "__init__.py").write_text("")
-        for src in self.course.checks_dir.glob("*.py"):
-            py_compile.compile(str(src), cfile=str(target / (src.stem + ".pyc")), doraise=True)
+        checks = _private_dir(self.shared / "checks", 0o700)
+        for d in (pkgs, checks):
+            shutil.rmtree(d / "autograder", ignore_errors=True)
+            (d / "autograder" / "checks").mkdir(parents=True)
+            (d / "autograder" / "__init__.py").write_text('"""Grading-time package."""\n')
+            (d / "autograder" / "checks" / "__init__.py").write_text("")
+        shutil.copy(Path(__file__).with_name("sandbox.py"), checks / "autograder" / "sandbox.py")
+        shutil.copy(Path(__file__).parent / "checks" / "client.py", pkgs / "autograder" / "checks" / "client.py")
+        for src in sorted(self.course.checks_dir.glob("*.py")):
+            shutil.copy(src, checks / "autograder" / "checks" / src.name)
+            if src.stem in MACHINERY or src.stem == "__init__":
+                continue
+            module = _load_check_module(src)
+            found = {k: v for k, v in vars(module).items() if k.startswith("check_") and isinstance(v, HiddenCheck)}
+            lines = [f'"""Grading-time stand-in: the checks of {src.stem} run in the grader\'s check service."""',
+                     "from autograder.checks.client import remote_check", ""]
+            lines += [f"{k} = remote_check({'autograder.checks.' + src.stem!r}, {v.name!r}, {float(v.timeout)!r})"
+                      for k, v in sorted(found.items())]
+            (pkgs / "autograder" / "checks" / f"{src.stem}.py").write_text("\n".join(lines) + "\n")
         for p in [pkgs, *pkgs.rglob("*")]:
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
-        return pkgs
+        return pkgs, checks
+
+    def _secret(self) -> str:
+        """The course's secret for drawing hidden cases: the same on every run, never in a kernel."""
+        import secrets
+
+        path = self.course.root / ".autograder" / "check_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(16))
+        return path.read_text().strip()
 
     def _release_notebooks(self) -> dict:
         """Student versions (cell order, locked cells) to detect and undo tampering."""
@@ -138,12 +175,6 @@ class JobFactory:
             if path.exists():
                 out[name] = nbformat.read(path, as_version=4)
         return out
-
-    def hidden_paths(self) -> list[str]:
-        """Directories the kernel must not see (covered in its mount namespace)."""
-        paths = {REPO / "solutions", REPO / "autograder", REPO / ".git", self.course.root,
-                 self.course.checks_dir, self.course.root.parent / "solutions"}
-        return sorted(str(p) for p in paths)
 
     def make(self, student: str) -> Path:
         """A fresh job directory for `student`'s submission."""
@@ -165,12 +196,20 @@ class JobFactory:
         sub = _private_dir(course / "submitted", 0o700) / student / self.assignment
         shutil.copytree(self.course.dir("submitted", student, self.assignment), sub, symlinks=False,
                         ignore_dangling_symlinks=True)
-        shutil.copytree(self.pkgs, job / "pkgs")  # inside the job: it travels with it to Dask workers
+        # Inside the job: they travel with it to Dask workers.
+        shutil.copytree(self.pkgs, job / "pkgs")
+        shutil.copytree(self.checks, job / "checks")
+        os.chmod(job / "checks", 0o700)
+        _private_dir(job / "box", 0o700)
+        _private_dir(job / "runner", 0o700)
+        fd = os.open(job / "secret", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.secret)
         limits = {
             "memory_bytes": self.limits.memory_mb << 20,
             "cpu_seconds": self.limits.notebook_timeout + 30,
             "file_bytes": self.limits.file_mb << 20,
-            "user": self.limits.user, "hidden": self.hidden_paths(),
+            "processes": self.limits.processes,
         }
         (job / "limits.json").write_text(json.dumps(limits))
         os.chmod(job / "limits.json", 0o600)
@@ -184,15 +223,52 @@ class JobFactory:
 # --------------------------------------------------------------------- child side
 
 
-def place(job: Path, service_address: str | None = None) -> None:
-    """Write the job's absolute paths (it may have been unpacked on another machine)."""
+#: modules of ``autograder/checks`` that are machinery, not an assignment's checks
+MACHINERY = ("isolation", "service", "client", "runner")
+
+
+def _load_check_module(path: Path):
+    """Import a check module from its file (parent side, to list its checks)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_autograder_scan_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def python_paths() -> list[str]:
+    """The directories of this Python installation (a box must show them to run it)."""
+    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+    return sorted(paths)
+
+
+def course_lib_paths() -> list[str]:
+    """Where ``course_lib`` is imported from (the kernel's box shows it: notebooks import it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("course_lib")
+    return sorted({os.path.realpath(p) for p in (spec.submodule_search_locations or [])}) if spec else []
+
+
+def place(job: Path, uid: int, service_address: str | None = None, cgroups: list[str] = ()) -> None:
+    """Write the job's absolute paths and uid (it may have been unpacked on another machine)."""
     limits = json.loads((job / "limits.json").read_text())
     env = {"PYTHONPATH": str(job / "pkgs")}
     if service_address:
         env["AUTOGRADER_CHECK_SERVICE"] = service_address
-    limits.update({"report": str(job / "kernel_report.json"), "env": env})
-    (job / "limits.json").write_text(json.dumps(limits))
+    common = {"uid": uid, "root": str(job / "box"), "cgroups": list(cgroups), "pid_namespace": True}
+    kernel = {**limits, **common, "report": str(job / "kernel_report.json"), "env": env,
+              "expose": python_paths() + course_lib_paths() + [str(job / "pkgs")]}
+    (job / "limits.json").write_text(json.dumps(kernel))
     os.chmod(job / "limits.json", 0o600)
+    # The zygote's box (checks/runner.py): no course_lib there, and the secret stays outside.
+    box = {**common, "workdir": str(job / "runner"), "expose": python_paths(),
+           "student_limits": limits, "secret_file": str(job / "secret")}
+    fd = os.open(job / "box.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(box, f)
     kdir = job / "kernels" / "kernels" / "python3"
     kdir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, str(SANDBOX), "kernel", str(job / "limits.json"), "--",
@@ -210,13 +286,13 @@ def check_service_address(job: Path) -> str | None:
     """A fresh address for the job's check service; None if the course's checks do not use one."""
     import secrets
 
-    if not (job / "pkgs" / "autograder" / "checks" / "service.pyc").exists():
+    if not (job / "checks" / "autograder" / "checks" / "service.py").exists():
         return None  # checks written without autograder.checks.isolation
     return f"autograder-checks-{secrets.token_hex(8)}"
 
 
 def start_check_service(job: Path, address: str):
-    """Start ``autograder/checks/service.py`` at ``address`` in the job's sandbox.
+    """Start ``autograder/checks/service.py`` at ``address``, as root outside the boxes.
 
     Returns ``(process, log)``. The service is up before any student code runs, and every
     hidden check of this submission is a fork of it (see the module's docstring).
@@ -225,13 +301,14 @@ def start_check_service(job: Path, address: str):
 
     log = job / "checks.log"
     log.touch(mode=0o600)
+    os.chmod(log, 0o600)
     workdir = _private_dir(job / "service", 0o700)
     boot = ("import sys; sys.path.insert(0, sys.argv[1]); "
             "from autograder.checks.service import main; main()")
     with open(job / "service.err", "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, str(SANDBOX), "service", str(job / "limits.json"), "--",
-             sys.executable, "-I", "-c", boot, str(job / "pkgs"), address, str(log)],
+             sys.executable, "-I", "-c", boot, str(job / "checks"), address, str(log), str(job / "box.json")],
             cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
             start_new_session=True)
     return proc, log
@@ -250,50 +327,83 @@ def stop_check_service(service) -> None:
     proc.wait()
 
 
-def confirm_hidden_checks(course_dir: Path, spec: dict, log: Path) -> list[str]:
-    """Score 0 any test cell the kernel reports passed whose checks the service did not pass.
+def check_calls(course_dir: Path, spec: dict) -> dict:
+    """(notebook, grade id) -> the checks its cell calls, read from the instructor's source.
 
-    The kernel's report can be forged by the student's code (patch the check module, or
-    ``subprocess``); the service's log cannot. A cell that calls ``check_<name>(...)`` keeps
-    its points only if the log holds a passing verdict for ``<name>``. Returns notes.
+    From the job's gradebook (root's, 0600), never from a notebook the student's code could have
+    written: which checks a cell calls is what the instructor wrote.
+    """
+    from nbgrader.api import Gradebook
+
+    calls = {}
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", spec["course_id"]) as gb:
+        for name in spec["notebooks"]:
+            nb = gb.find_notebook(name, spec["assignment"])
+            for cell in nb.source_cells:
+                found = CHECK_CALL.findall(cell.source or "")
+                if found and cell.cell_type == "code":
+                    calls[(name, cell.name)] = found
+    return calls
+
+
+def verdicts(log: Path) -> tuple[set, set]:
+    """Checks the service logged as passed and as not passed (the service's own log)."""
+    passed, failed = set(), set()
+    for line in log.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        (passed if entry.get("ok") is True else failed).add(entry.get("check"))
+    return passed, failed
+
+
+def confirm_hidden_checks(course_dir: Path, spec: dict, log: Path) -> list[str]:
+    """Score 0 any test cell whose checks the service did not see pass (and only pass).
+
+    The kernel's report can be forged by the student's code (patch the check stand-in, or
+    ``subprocess``); the service's log cannot, nor the gradebook's source cells. A cell that
+    calls ``check_<name>(...)`` in the instructor's source keeps its points only if the log holds a
+    passing verdict for ``<name>`` and no failing one. Runs after every process of the job's uid
+    is gone, so nothing rewrites the notebook it annotates. Returns notes.
     """
     import nbformat
     from nbgrader.api import Gradebook
 
     from .execute import add_error
 
-    passed = set()
-    for line in log.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("ok") is True:
-            passed.add(entry.get("check"))
+    passed, failed = verdicts(log)
+    calls = check_calls(course_dir, spec)
     a, s = spec["assignment"], spec["student"]
     notes = []
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", spec["course_id"]) as gb:
         for name in spec["notebooks"]:
             path = course_dir / "autograded" / s / a / f"{name}.ipynb"
-            if not path.exists():
-                continue
-            nb = nbformat.read(path, as_version=4)
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # noqa: BLE001 - missing or unreadable: the grades still hold
+                nb = None
+            cells = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c for c in (nb.cells if nb else [])}
             changed = False
-            for cell in nb.cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
-                checks = CHECK_CALL.findall(cell.source) if meta.get("grade") and cell.cell_type == "code" else []
-                unconfirmed = [c for c in checks if c not in passed]
+            for (nb_name, grade_id), checks in calls.items():
+                if nb_name != name:
+                    continue
+                unconfirmed = [c for c in checks if c not in passed or c in failed]
                 if not unconfirmed:
                     continue
-                grade = gb.find_grade(meta["grade_id"], name, a, s)
+                try:
+                    grade = gb.find_grade(grade_id, name, a, s)
+                except Exception:  # noqa: BLE001 - not a grade cell
+                    continue
                 if grade.auto_score:
                     grade.auto_score = 0.0
                     gb.db.commit()
                     detail = (f"the hidden check of {', '.join(unconfirmed)} did not pass in the grader's "
                               "check service (the kernel's report was tampered with)")
-                    add_error(cell, "HiddenCheckNotConfirmed", detail)
-                    changed = True
-                    notes.append(f"{name}/{meta['grade_id']}: {detail}")
+                    if grade_id in cells:
+                        add_error(cells[grade_id], "HiddenCheckNotConfirmed", detail)
+                        changed = True
+                    notes.append(f"{name}/{grade_id}: {detail}")
             if changed:
                 nbformat.write(nb, path)
     return notes
@@ -403,29 +513,43 @@ def _job_config(course_dir: Path, spec: dict):
 
 
 def run_job(job: Path) -> dict:
-    """Grade the job's submission (runs in a forked child, as the grader)."""
-    from .sandbox import unshare_network
+    """Grade the job's submission (runs in a forked child, as the grader).
+
+    The job holds a uid of its own (``uids.py``) from start to end: its kernels and its hidden
+    checks' student processes run under it, and before anything is read back every process of
+    that uid is killed, so nothing the student started can still change what is read.
+    """
+    from .sandbox import give_to, unshare_network
+    from .uids import make_cgroups, remove_cgroups
 
     job = Path(job)
     spec = json.loads((job / "spec.json").read_text())
     a, s = spec["assignment"], spec["student"]
     course_dir = job / "course"
-    address = check_service_address(job)
-    place(job, address)
     result = {"student": s, "assignment": a, "notes": [], "status": "ok"}
-    try:
-        unshare_network()
-        result["network"] = "none (own network namespace)"
-    except OSError as exc:
-        result["network"] = f"host network ({exc.strerror})"
-    # In the job's network namespace (its abstract socket is private to it), before any student code.
-    service = start_check_service(job, address) if address else None
-    died = False
-    try:
-        _autograde(job, spec, result)
-        died = service is not None and service[0].poll() is not None  # it serves until stopped
-    finally:
-        stop_check_service(service)
+    with JobUid() as uid:
+        (job / "uid").write_text(str(uid))  # for the worker, should it have to kill this job
+        limits = json.loads((job / "limits.json").read_text())
+        cgroups = make_cgroups(uid, limits.get("memory_bytes", 0), limits.get("processes", 0))
+        address = check_service_address(job)
+        place(job, uid, address, cgroups)
+        give_to(str(job / "runner"), uid)
+        try:
+            unshare_network()
+            result["network"] = "none (own network namespace)"
+        except OSError as exc:
+            result["network"] = f"host network ({exc.strerror})"
+        # In the job's network namespace (its abstract socket is private to it), before any student code.
+        service = start_check_service(job, address) if address else None
+        died = False
+        try:
+            _autograde(job, spec, result)
+            died = service is not None and service[0].poll() is not None  # it serves until stopped
+        finally:
+            stop_check_service(service)
+            result["leftover_processes"] = len(processes_of(uid))
+            sweep(uid)  # daemons, forks: gone before anything of the job is read
+            remove_cgroups(cgroups)
     if died:
         tail = (job / "service.err").read_text(errors="replace").strip().splitlines()[-1:]
         raise RuntimeError(f"the hidden checks' service died: {' '.join(tail) or 'no message'}")

@@ -1,33 +1,31 @@
-"""Isolation primitives for running one student's kernel.
+"""Isolation primitives for the processes that run a student's code.
 
 This file is deliberately standard-library only and runnable as a script: the
 grading kernelspec points at it (``python sandbox.py kernel <limits.json> --
 <kernel argv>``), so it runs *before* the IPython kernel exists, as root, and
-then ``exec``s the real kernel in place (same PID, so jupyter_client still
-manages and kills it).
+then ``exec``s the real kernel. The check service (``checks/service.py``)
+imports it to put its student processes in the same kind of box.
 
-What the kernel gets, where the machine allows it (each step is best effort
+What student code gets, where the machine allows it (each step is best effort
 and recorded in the JSON ``report`` file, so the summary can say what was in
-force):
+force; see ``SECURITY.md`` for the threat model):
 
-* resource limits: address space (memory), CPU seconds, file size, open files;
-* a cleaned environment: only a whitelist of variables, HOME/TMPDIR inside the
-  notebook's own directory, one BLAS thread;
-* a private mount namespace in which the course's secrets (``solutions/``,
-  the ``autograder/`` package with the checks' source and the gradebooks, the
-  git history) are covered by empty read-only tmpfs, and the world-writable
-  directories (/tmp, /var/tmp, /dev/shm, /run/lock) are private tmpfs;
-* an unprivileged user (``nobody``) that owns only the notebook's directory,
-  so the student's code cannot write anywhere else nor read root-only files
-  (the job's private gradebook is mode 0600);
-* no network: the *whole job* (nbgrader and kernel) already runs in a new
-  network namespace with only loopback (see :func:`unshare_network`), because
-  the kernel talks to nbgrader over 127.0.0.1.
-
-Why a different user plus a mount namespace rather than copying files
-around: the kernel must import ``course_lib`` and the compiled checks, so it
-needs the virtual environment, which lives inside the repository. Hiding
-the few secret directories keeps everything else working unchanged.
+* **its job's own uid** (``uids.py``: a pool of dedicated uids, one per running
+  job), so it can neither signal, trace nor write into another job, and the
+  grader can find and kill every process of the job by uid;
+* **its own PID namespace**: ``/proc`` shows the job's processes only, and when
+  the namespace's first process (a small root-owned reaper) exits, the kernel
+  kills everything left in it, double-forked daemons included;
+* **a root of its own** (a mount namespace and ``chroot``): an empty tmpfs into
+  which only the system directories, the Python installation, ``course_lib``
+  and the job's own working directory are bind-mounted, read-only except the
+  latter. The repository (``solutions/``, ``autograder/``), the course, other
+  jobs, home directories and the host's ``/tmp`` do not exist in it, wherever
+  the grader and its Python are installed; ``/tmp`` is a fresh private tmpfs;
+* **resource limits**: address space, CPU seconds, file size, and a process
+  count per uid (a fork bomb stops at the limit and hurts no other job);
+* **a cleaned environment** and no network (the whole job runs in a network
+  namespace with only loopback, see :func:`unshare_network`).
 """
 from __future__ import annotations
 
@@ -36,17 +34,20 @@ import ctypes.util
 import fcntl
 import json
 import os
-import pwd
 import resource
+import signal
 import socket
 import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
@@ -57,9 +58,14 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 # Environment variables a kernel may inherit; everything else is dropped
 # (tokens, cloud credentials, the grader's own paths...).
-ENV_WHITELIST = ("PATH", "LANG", "LC_ALL", "TZ", "JPY_PARENT_PID", "KERAS_BACKEND",
-                 "PYDEVD_DISABLE_FILE_VALIDATION")
-WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+# Not JPY_PARENT_PID: in its PID namespace the kernel's parent is PID 1 (the reaper), which
+# ipykernel's parent poller takes for "the parent exited"; the kernel dies with its supervisor instead.
+ENV_WHITELIST = ("PATH", "LANG", "LC_ALL", "TZ", "KERAS_BACKEND", "PYDEVD_DISABLE_FILE_VALIDATION")
+# System directories every box gets, read-only (when they exist; symlinks such as /bin -> usr/bin
+# are recreated as symlinks). /etc holds nothing a student may not read (/etc/shadow is root's).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 def _check(rc: int, what: str) -> None:
@@ -88,55 +94,88 @@ def _mount(src, target, fstype, flags, data=None) -> None:
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
 
 
-def hide_paths(hidden: list[str], workdir: str, tmp_size: str, staging: str) -> list[str]:
-    """New mount namespace: cover secrets with empty tmpfs, privatise /tmp & co."""
-    done = []
-    _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for path in hidden:
-        if os.path.isdir(path) and not workdir.startswith(path.rstrip("/") + "/"):
-            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
-            done.append(path)
-    blocked = expose_interpreter(sys.base_prefix, staging)
-    if blocked:
-        done.append(blocked)
-    # A world-writable directory that holds the kernel's own Python (a checkout under /tmp
-    # with its .venv, say) cannot be replaced by an empty tmpfs: the kernel would not start.
-    needed = [workdir, os.path.realpath(sys.prefix)]
-    for path in WORLD_WRITABLE:
-        if os.path.isdir(path) and not any(p.startswith(path.rstrip("/") + "/") for p in needed):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size},mode=1777")
-            done.append(path)
-    return done
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def expose_interpreter(prefix: str, staging: str) -> str | None:
-    """Make `prefix` (the Python installation) reachable by the kernel user.
+# --------------------------------------------------------------------------- namespaces
 
-    When it lies below a directory others cannot enter (pyenv under /root,
-    mode 0700), bind it aside, cover that directory with an empty tmpfs,
-    and bind it back at the same path: the kernel sees the interpreter and
-    nothing else of, for example, root's home.
+
+def new_namespaces(pid: bool = True) -> bool:
+    """A private mount namespace and, if the machine allows it, a PID namespace for our children.
+
+    Returns whether the PID namespace was created: after it, this process's *next* child is the
+    namespace's first process (its PID 1); when that process exits, every other process of the
+    namespace is killed by the kernel.
     """
-    blocked = None
-    parts = os.path.realpath(prefix).split("/")
-    for i in range(2, len(parts)):
-        d = "/".join(parts[:i])
-        if not os.stat(d).st_mode & 0o001:
-            blocked = d
-            break
-    if blocked is None:
-        return None
-    os.makedirs(staging, exist_ok=True)
-    _mount(prefix, staging, None, MS_BIND | MS_REC)
-    _mount("tmpfs", blocked, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-    os.makedirs(prefix, exist_ok=True)
-    _mount(staging, prefix, None, MS_BIND | MS_REC)
-    return blocked
+    flags = CLONE_NEWNS | (CLONE_NEWPID if pid else 0)
+    if _libc.unshare(flags) != 0:
+        if not pid:
+            _check(-1, "unshare(CLONE_NEWNS)")
+        _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+        pid = False
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
+    return pid
+
+
+def build_root(root: str, expose: list[str], writable: list[str], tmp_size: str = "256m",
+               own_proc: bool = True) -> None:
+    """Make ``root`` (an empty directory) a minimal filesystem, then ``chroot`` into it.
+
+    Called as root inside a private mount namespace. ``expose`` paths are bind-mounted read-only
+    at the same path, ``writable`` ones read-write; everything else of the host is simply absent.
+    ``own_proc``: mount a fresh ``/proc`` (only in a new PID namespace: it then lists this
+    namespace's processes only); otherwise the host's is bound.
+    """
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for path in PRIVATE_TMP:  # first: an exposed path may lie below /tmp (a checkout there)
+        os.makedirs(root + path, exist_ok=True)
+        _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size},mode=1777")
+    ro = [p for p in SYSTEM_DIRS if os.path.lexists(p)] + list(expose)
+    ro = sorted({os.path.realpath(p) if not os.path.islink(p) else p for p in ro if os.path.lexists(p)})
+    done: list[str] = []
+    for path in ro:
+        if any(_under(path, d) for d in done):
+            continue  # already inside an exposed directory (a venv below /usr, say)
+        target = root + path
+        if os.path.islink(path):  # /bin -> usr/bin
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not os.path.lexists(target):
+                os.symlink(os.readlink(path), target)
+            continue
+        _bind(path, target, readonly=True)
+        done.append(path)
+    for path in writable:
+        _bind(os.path.realpath(path), root + os.path.realpath(path), readonly=False)
+    for dev in DEVICES:
+        if os.path.exists(dev):
+            _bind(dev, root + dev, readonly=False)
+    os.makedirs(root + "/proc", exist_ok=True)
+    if own_proc:
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    else:
+        _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
+    os.chroot(root)
+    os.chdir("/")
+
+
+def _bind(src: str, target: str, readonly: bool) -> None:
+    if os.path.isdir(src):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            open(target, "a").close()
+    _mount(src, target, None, MS_BIND | MS_REC)
+    if readonly:  # a bind mount takes its read-only flag from a remount
+        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+# --------------------------------------------------------------------------- limits and user
 
 
 def set_limits(limits: dict) -> None:
-    """Apply resource limits (inherited across exec)."""
+    """Apply resource limits (inherited across fork and exec)."""
     mem = int(limits.get("memory_bytes", 0))
     if mem:
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -147,6 +186,11 @@ def set_limits(limits: dict) -> None:
     fsize = int(limits.get("file_bytes", 0))
     if fsize:
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    nproc = int(limits.get("processes", 0))
+    if nproc:
+        # Counted per real uid, threads included: the job's uid is the job's alone, so this is
+        # the job's process budget, and a fork bomb cannot take another job's.
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -167,71 +211,133 @@ def clean_env(workdir: str, extra: dict) -> dict:
     return env
 
 
-def give_to(workdir: str, user: str) -> pwd.struct_passwd:
-    """Make `user` the owner of everything in `workdir` (root only); return its passwd entry."""
-    pw = pwd.getpwnam(user)
+def give_to(workdir: str, uid: int) -> None:
+    """Make `uid` the owner of everything in `workdir` (root only)."""
     for root, dirs, files in os.walk(workdir):
         for name in [root] + [os.path.join(root, f) for f in dirs + files]:
-            os.chown(name, pw.pw_uid, pw.pw_gid)
-    return pw
+            os.lchown(name, uid, uid)
 
 
-def drop_privileges(workdir: str, user: str) -> str:
-    """Give the notebook's directory to `user` and become it (root only)."""
-    pw = give_to(workdir, user)
+def become(uid: int) -> None:
+    """Drop every privilege for good: the job's uid and gid, no groups, no setuid programs."""
     os.setgroups([])
-    os.setgid(pw.pw_gid)
-    os.setuid(pw.pw_uid)
-    return user
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (reset by fork and by a change of uid)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def reap_until(pid: int) -> int:
+    """As a PID namespace's first process: reap every orphan until ``pid`` exits; its status."""
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 1
+        except InterruptedError:
+            continue
+        if done == pid:
+            return os.waitstatus_to_exitcode(status)
+
+
+def enter_box(limits: dict, workdir: str, report: dict, extra_writable: tuple = ()) -> bool:
+    """Put the calling process (root) in a box: namespaces, own root. Returns True in the process that
+    must go on to run student code; the caller's original process stays outside as the supervisor
+    (it returns False after the box ended, with ``report['exit']`` set).
+
+    With a PID namespace: the caller forks the namespace's reaper (PID 1, root), which builds the
+    root and forks the process that returns True here. Without: the caller itself is boxed.
+    """
+    for procs in limits.get("cgroups", []):  # the job's cgroups (uids.make_cgroups): children inherit them
+        try:
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        except OSError as exc:
+            report.setdefault("cgroup_errors", []).append(str(exc))
+    pid_ns = new_namespaces(pid=bool(limits.get("pid_namespace", True)))
+    report["pid_namespace"] = pid_ns
+    if pid_ns:
+        reaper = os.fork()
+        if reaper:
+            # Supervisor: jupyter_client interrupts the process group (SIGINT reaches the kernel
+            # directly) and kills it with SIGKILL; a plain SIGTERM means the same.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, lambda *_: os.kill(reaper, signal.SIGKILL))
+            while True:
+                try:
+                    _, status = os.waitpid(reaper, 0)
+                    break
+                except InterruptedError:
+                    continue
+            report["exit"] = os.waitstatus_to_exitcode(status)
+            return False
+        die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    root = limits.get("root")
+    if root:
+        build_root(root, limits.get("expose", []), [workdir, *extra_writable], limits.get("tmp_size", "256m"),
+                   own_proc=pid_ns)
+        report["root"] = "own (" + ", ".join(sorted(set(limits.get("expose", [])))) + " + " + workdir + ")"
+    os.chdir(workdir)
+    if pid_ns:
+        child = os.fork()
+        if child:  # the reaper: when the student's first process ends, the namespace ends
+            os._exit(max(0, reap_until(child)))
+        die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return True
+
+
+# --------------------------------------------------------------------------- the kernel
 
 
 def launch(mode: str, limits_file: str, argv: list[str]) -> None:
     """Set up the sandbox around the current process, then exec ``argv``.
 
-    ``mode`` is ``kernel`` (the student's IPython kernel: becomes the unprivileged user) or
-    ``service`` (the hidden checks' service, see ``autograder/checks/service.py``: stays root so
-    the student's code cannot signal it nor write its verdict log, and tells it which user the
-    student's code must run as).
+    ``mode`` is ``kernel`` (the student's IPython kernel: boxed, becomes the job's uid) or
+    ``service`` (the hidden checks' service, see ``autograder/checks/service.py``: stays root and
+    unboxed, so the student's code can neither signal it nor write its verdict log; it boxes
+    each student process itself, with :func:`enter_box`).
     """
     with open(limits_file) as f:
         limits = json.load(f)
     workdir = os.getcwd()
-    report = {}
+    report: dict = {}
     # Opened now, as root: the kernel user cannot open files of the job's private area.
     report_file = open(limits.get("report", os.devnull) if mode == "kernel" else os.devnull, "w")
     os.makedirs(os.path.join(workdir, ".tmp"), exist_ok=True)
     extra_env = dict(limits.get("env", {}))
-    if os.geteuid() == 0:
-        if mode == "kernel" and "-f" in argv:
-            # The connection file may sit in /tmp (covered below) and is root's 0600:
-            # give the kernel its own copy in its directory.
+    if mode == "kernel" and os.geteuid() == 0 and "uid" in limits:
+        uid = int(limits["uid"])
+        if "-f" in argv:
+            # The connection file lies outside the box and is root's 0600: give the kernel its own
+            # copy in its directory.
             i = argv.index("-f") + 1
             with open(argv[i]) as src:
                 conn = os.path.join(workdir, ".tmp", "connection.json")
                 with open(conn, "w") as dst:
                     dst.write(src.read())
             argv[i] = conn
+        give_to(workdir, uid)
         try:
-            report["hidden"] = hide_paths(limits.get("hidden", []), workdir,
-                                          limits.get("tmp_size", "256m"),
-                                          os.path.join(os.path.dirname(os.path.abspath(limits_file)), "pyhome"))
-        except OSError as exc:
-            report["hidden_error"] = str(exc)
-        try:
-            if mode == "kernel":
-                report["user"] = drop_privileges(workdir, limits.get("user", "nobody"))
-            else:
-                pw = give_to(workdir, limits.get("user", "nobody"))  # the student code's scratch space
-                extra_env.update(AUTOGRADER_STUDENT_UID=str(pw.pw_uid), AUTOGRADER_STUDENT_GID=str(pw.pw_gid))
-        except (OSError, KeyError) as exc:
-            report["user_error"] = str(exc)
-    else:
+            boxed = enter_box(limits, workdir, report)
+        except OSError as exc:  # no namespaces here: still a uid of its own and the limits
+            report["box_error"] = str(exc)
+            boxed = True
+        if not boxed:  # the supervisor, after the kernel ended
+            sys.exit(report.get("exit", 1))
+        become(uid)
+        report["user"] = f"job uid {uid}"
+    elif os.geteuid() != 0:
         report["user"] = "unchanged (not root)"
-    # After the credential change, which clears it: die with the grader.
-    _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid programs for the student's code
+    # After the credential change, which clears it: die with the grader (or the reaper).
+    die_with_parent()
     set_limits(limits)
-    report["limits"] = {k: limits.get(k) for k in ("memory_bytes", "cpu_seconds", "file_bytes")}
+    report["limits"] = {k: limits.get(k) for k in ("memory_bytes", "cpu_seconds", "file_bytes", "processes")}
     with report_file:
         json.dump(report, report_file)
     env = clean_env(workdir, extra_env)

@@ -65,12 +65,28 @@ def run_forked(job_dir: str, timeout: float) -> dict:
             os.waitpid(pid, 0)
             break
         time.sleep(0.05)
+    _sweep_job_uid(Path(job_dir))
     result = Path(job_dir) / "result.json"
     if status != "ok" or not result.exists():
         detail = (f"grading exceeded the hard limit of {timeout:.0f} s and was killed"
                   if status == "killed" else "the grading process crashed")
         result.write_text(json.dumps(failure_result(Path(job_dir), status, detail)))
     return {"job": job_dir, "status": status, "wall": time.monotonic() - start}
+
+
+def _sweep_job_uid(job: Path) -> None:
+    """Kill whatever still runs under the job's uid (a job killed on its hard limit, say).
+
+    The job released its uid when its process ended; the next job to take that uid sweeps it too,
+    but processes of a finished job must not wait for that.
+    """
+    from .uids import sweep_if_free
+
+    try:
+        uid = int((job / "uid").read_text())
+    except (OSError, ValueError):
+        return
+    sweep_if_free(uid)
 
 
 def _die_with_parent() -> None:

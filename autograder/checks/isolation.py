@@ -4,30 +4,31 @@ A hidden test cell runs in the student's kernel, after all of the student's code
 have patched NumPy (``np.allclose = lambda *a, **k: True``), replaced builtins, or returned
 objects whose ``__eq__`` is always true. So a check never compares anything in the kernel:
 
-1. **kernel** -- :meth:`HiddenCheck.__call__` pickles the student's function(s) with cloudpickle
-   (notebook functions by value; modules such as ``numpy`` by reference, so they are imported
-   afresh on the other side) and hands them to a clean process: a fork of the grader's check
-   service (``service.py``, started before any student code ran) or, without a grader (plain
-   ``nbgrader autograde``), a fresh interpreter (``python -I``).
-2. **clean process** -- imports the check module, builds the test cases and the reference
-   results (``course_lib``, finite differences) *before* any student code is loaded, and encodes
-   the inputs.
-3. **student process** -- ``os.fork()`` of the clean process: it blocks ``import course_lib``
-   (the graded functions must not just call the reference), unpickles the student's function,
-   runs every case on a deep copy of its inputs, and sends back the outputs and the inputs
-   *after* the call, encoded as plain data (arrays as dtype, shape and bytes; anything that is not
-   a plain array, number, tuple or list becomes an opaque type name), then exits.
+1. **kernel** -- the hidden test cell calls ``check_<name>(...)``, which pickles the student's
+   function(s) with cloudpickle (notebook functions by value; modules such as ``numpy`` by
+   reference) and hands them over. Under ``python -m autograder grade`` the kernel's
+   ``check_<name>`` is a stand-in (``client.py``) that knows the check's name only and asks the
+   grader's check service (``service.py``); under plain ``nbgrader autograde`` it is the
+   :class:`HiddenCheck` below, which starts a fresh interpreter (``python -I``).
+2. **clean process** -- imports the check module, draws the cases from the check's seed mixed with
+   a secret the kernel never sees (:func:`case_rng`), computes the reference results
+   (``course_lib``, finite differences) *before* any student code is loaded, and encodes the inputs.
+3. **student process** -- runs ``runner.run_task``: it blocks ``import course_lib``, loads the
+   check's ``call`` and the inputs (pickled by value: no check module, no expected value), then the
+   student's functions, runs every case on a deep copy of its inputs, and sends back the outputs and
+   the inputs *after* the call as plain data (arrays as dtype, shape and bytes; anything else
+   becomes an opaque type name). Under the grader it is a fork of the service's zygote, which never
+   held a check, a reference or the secret, boxed and under the job's uid; under plain nbgrader a
+   fork of the clean process.
 4. **clean process** -- decodes that data with an unpickler that refuses every class, and only
-   there compares: exact ``np.ndarray`` type, shape, dtype, values; unchanged inputs. It prints one
-   JSON verdict.
+   there compares: exact ``np.ndarray`` type, shape, dtype, values; unchanged inputs. It returns
+   one verdict (the service also appends it to its log).
 5. **kernel** -- raises :class:`HiddenTestFailure` with the verdict's message (its traceback shows
    the message only, never the hidden cell's source, so feedback reveals nothing).
 
 Whatever the student's code does in step 3 (patch NumPy, loop, exit, crash) only changes its own
-outputs. A check costs the student's run time plus a fork of the service (milliseconds) or an
-interpreter start (~0.3 s). Under the service the verdict is also written to a log the kernel
-cannot touch, and the grader scores a hidden test cell only if its checks passed there: patching
-this module, ``subprocess`` or ``socket`` in the kernel can make a cell look passed, not score.
+outputs. Under the grader a hidden test cell scores only if the service's log holds its checks
+as passed (and none failed): patching anything in the kernel can make a cell look passed, not score.
 
 Writing a check (see ``a2_backprop.py`` for a complete module)::
 
@@ -64,20 +65,19 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------- errors
 
+from autograder.checks.client import (  # noqa: E402 - the kernel's side, shared
+    SERVICE_ENV, HiddenTestFailure, ask_service, encode_request, pickle_student, raise_for)
+from autograder.checks.runner import BlockCourseLib as _BlockCourseLib  # noqa: E402,F401
+from autograder.checks.runner import encode, run_task  # noqa: E402
+
+#: set by the grader's check service: the secret hidden cases are drawn from (never in a kernel).
+SECRET: int | None = None
+#: set by the grader's check service: the socket of its zygote (see runner.py).
+ZYGOTE = None
+
 
 class CheckFailure(AssertionError):
     """A wrong answer, found in the clean process; its message goes to the student."""
-
-
-class HiddenTestFailure(AssertionError):
-    """Raised in the student's kernel when a hidden check fails.
-
-    IPython shows ``_render_traceback_()`` instead of the traceback, so the output (and the
-    feedback made from it) holds the message only, never the hidden cell's source.
-    """
-
-    def _render_traceback_(self):
-        return [f"HiddenTestFailure: {self}"]
 
 
 # --------------------------------------------------------------------------- cases
@@ -116,27 +116,13 @@ class HiddenCheck:
     check_inputs: bool = True
 
     def __call__(self, *student_functions):
-        module = self.cases.__module__
-        try:
-            import cloudpickle
-
-            payload = cloudpickle.dumps(student_functions)
-        except Exception as exc:  # noqa: BLE001 - anything unpicklable is the student's to fix
-            raise HiddenTestFailure(
-                f"{self.name}: the grader could not copy your function(s) to a fresh process "
-                f"({type(exc).__name__}: {exc}); keep them free of open files, generators and the like."
-            ) from None
-        request = encode_request(module, self.name, payload)
+        """In the kernel under plain nbgrader (the grader's kernels get :mod:`client` stand-ins)."""
+        request = encode_request(self.cases.__module__, self.name, pickle_student(self.name, student_functions))
         if os.environ.get(SERVICE_ENV):
-            verdict = _ask_service(os.environ[SERVICE_ENV], request, self.timeout + 30)
+            verdict = ask_service(os.environ[SERVICE_ENV], request, self.timeout + 30)
         else:
             verdict = _ask_fresh_interpreter(request, self.timeout + 30)
-        if verdict is None:
-            raise HiddenTestFailure(f"{self.name}: the hidden test timed out")
-        if "error" in verdict:
-            raise HiddenTestFailure(f"{self.name}: the hidden test could not run (grader error):\n{verdict['error']}")
-        if not verdict.get("ok"):
-            raise HiddenTestFailure(f"hidden test of {self.name}: {verdict['message']}")
+        raise_for(self.name, verdict)
 
 
 # --------------------------------------------------------------------------- transport
@@ -144,14 +130,6 @@ class HiddenCheck:
 # A request is one JSON line naming the check, then the cloudpickled student functions as raw
 # bytes. The clean process never unpickles anything: only the student process (step 3) loads the
 # payload, so a crafted pickle can run code nowhere but where student code runs anyway.
-
-#: set by the grader (autograder/job.py): the abstract socket of this submission's check service.
-SERVICE_ENV = "AUTOGRADER_CHECK_SERVICE"
-
-
-def encode_request(module: str, name: str, payload: bytes) -> bytes:
-    return json.dumps({"module": module, "name": name}).encode() + b"\n" + payload
-
 
 def decode_request(data: bytes) -> tuple[str, str, bytes]:
     header, _, payload = data.partition(b"\n")
@@ -182,27 +160,6 @@ def _ask_fresh_interpreter(request: bytes, timeout: float) -> dict | None:
         return {"error": proc.stderr.decode("utf-8", "replace")[-2000:]}
 
 
-def _ask_service(address: str, request: bytes, timeout: float) -> dict | None:
-    """Send the check to the grader's warm check service (autograder/checks/service.py)."""
-    import socket
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(timeout)
-        try:
-            conn.connect("\0" + address)
-            conn.sendall(request)
-            conn.shutdown(socket.SHUT_WR)
-            reply = b"".join(iter(lambda: conn.recv(1 << 16), b""))
-        except socket.timeout:
-            return None
-        except OSError as exc:
-            return {"error": f"the check service is unreachable ({exc})"}
-    try:
-        return json.loads(reply)
-    except ValueError:
-        return {"error": "the check service gave no verdict"}
-
-
 def hidden_check(name: str, cases, verify, **options) -> HiddenCheck:
     """A :class:`HiddenCheck`; bind it to the module-level name ``check_<name>``."""
     return HiddenCheck(name, cases, verify, **options)
@@ -219,29 +176,6 @@ class Opaque:
 
     def __repr__(self):
         return f"<{self.type_name} object>"
-
-
-_NUMERIC_KINDS = "biufc"
-
-
-def encode(x, depth: int = 0):
-    """``x`` as plain builtins only (safe to unpickle anywhere), keeping exact types."""
-    t = type(x)
-    if depth > 20:
-        return ("object", "deeply nested structure")
-    if t is np.ndarray:
-        if x.dtype.kind not in _NUMERIC_KINDS:
-            return ("object", f"ndarray of dtype {x.dtype}")
-        return ("ndarray", x.dtype.str, tuple(int(n) for n in x.shape), np.ascontiguousarray(x).tobytes())
-    if t in (bool, int, float):
-        return ("num", t.__name__, x)
-    if isinstance(x, np.generic) and t.__module__ == "numpy" and x.dtype.kind in _NUMERIC_KINDS:
-        return ("num", t.__name__, x.item())
-    if t in (tuple, list):
-        return (t.__name__, [encode(item, depth + 1) for item in x])
-    if x is None:
-        return ("none",)
-    return ("object", getattr(t, "__name__", "object"))
 
 
 def decode(e):
@@ -335,103 +269,112 @@ def expect_scalar(name: str, got, expected: float, rtol: float = 1e-6, atol: flo
 # --------------------------------------------------------------------------- the two processes
 
 
-class _BlockCourseLib:
-    """A meta-path finder that refuses ``course_lib``: the graded code must not call the reference."""
+def _task(check: HiddenCheck, cases: list[Case]) -> bytes:
+    """What the student process gets: the check's ``call`` and the inputs, pickled by value.
 
-    def find_spec(self, name, path=None, target=None):
-        if name == "course_lib" or name.startswith("course_lib."):
-            raise ImportError(f"graded functions must be your own code: importing {name} is not allowed here")
-        return None
-
-
-def _student_process(check: HiddenCheck, payload: bytes, cases: list[Case], fd: int) -> None:
-    """In the forked child: load the student's code, run every case, write the encoded results."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    # Only the result pipe stays open: not the service's socket, nor its verdict log.
-    os.closerange(3, fd)
-    os.closerange(fd + 1, 1 << 16)
-    # The references stay behind: student code that walks the stack or the garbage collector
-    # for this process's objects finds the inputs only.
-    for case in cases:
-        case.expected, case.extra = None, {}
-    try:
-        _become_student()  # inside the try: if it fails, no student code runs (as root)
-        for mod in [m for m in sys.modules if m == "course_lib" or m.startswith("course_lib.")]:
-            del sys.modules[mod]
-        sys.meta_path.insert(0, _BlockCourseLib())
-        import cloudpickle  # noqa: F401 - the payload's loader
-
-        try:
-            student = pickle.loads(payload)
-        except BaseException as exc:  # noqa: BLE001
-            out = ("load_error", f"{type(exc).__name__}: {exc}"[:800])
-        else:
-            out = []
-            for case in cases:
-                args = copy.deepcopy(case.args)
-                try:
-                    result = check.call(student, args)
-                    out.append(("ok", encode(result), encode(args) if check.check_inputs else None))
-                except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
-                    out.append(("raised", f"{type(exc).__name__}: {exc}"[:800]))
-        data = pickle.dumps(out)
-    except BaseException as exc:  # noqa: BLE001
-        data = pickle.dumps(("load_error", f"{type(exc).__name__}: {exc}"[:800]))
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os._exit(0)
-
-
-def _become_student() -> None:
-    """Under the grader's check service (root): run the student's code as the kernel's user.
-
-    The service and its clean processes keep root, so the student's code can neither signal
-    them nor write the verdict log; its user has no rights beyond the kernel's.
+    By value: the student process must not import the check module (nor ``course_lib``), so the
+    functions and classes of the check module that ``call`` and the inputs use travel as code.
+    Never the expected values, nor ``verify``.
     """
-    uid, gid = os.environ.get("AUTOGRADER_STUDENT_UID"), os.environ.get("AUTOGRADER_STUDENT_GID")
-    if uid is None or os.geteuid() != 0:
-        return
-    os.setgroups([])
-    os.setgid(int(gid))
-    os.setuid(int(uid))
+    import cloudpickle
+
+    for name in {check.call.__module__, check.cases.__module__, __name__}:
+        if name in sys.modules and name != "__main__":
+            cloudpickle.register_pickle_by_value(sys.modules[name])
+    try:
+        return cloudpickle.dumps((check.call, [c.args for c in cases], check.check_inputs))
+    finally:
+        for name in {check.call.__module__, check.cases.__module__, __name__}:
+            if name in sys.modules and name != "__main__":
+                cloudpickle.unregister_pickle_by_value(sys.modules[name])
 
 
-def _run_student(check: HiddenCheck, payload: bytes, cases: list[Case]):
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        os.close(read_fd)
-        _student_process(check, payload, cases, write_fd)
-    os.close(write_fd)
-    buf, deadline = io.BytesIO(), time.monotonic() + check.timeout
-    timed_out = False
+def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:
+    """Everything from ``fd`` until EOF; (data, timed out)."""
+    buf = io.BytesIO()
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            timed_out = True
-            break
-        ready, _, _ = select.select([read_fd], [], [], left)
+            return buf.getvalue(), True
+        ready, _, _ = select.select([fd], [], [], left)
         if ready:
-            chunk = os.read(read_fd, 1 << 16)
+            chunk = os.read(fd, 1 << 16)
             if not chunk:
-                break
+                return buf.getvalue(), False
             buf.write(chunk)
+
+
+def _via_zygote(request: bytes, timeout: float) -> tuple[bytes, bool]:
+    """Under the grader: a student process forked by the zygote (boxed, the job's uid)."""
+    import socket
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        socket.send_fds(ZYGOTE, [json.dumps({"timeout": timeout}).encode()], [theirs.fileno()])
+        theirs.close()
+        ours.settimeout(timeout + 5)
+        ours.sendall(request)
+        ours.shutdown(socket.SHUT_WR)
+        return _read_until(ours.fileno(), time.monotonic() + timeout)
+    except OSError:
+        return b"", False  # the zygote is gone: reported like a crash
+    finally:
+        ours.close()
+
+
+def _via_fork(request: bytes, timeout: float) -> tuple[bytes, bool]:
+    """Without the grader (plain nbgrader): a fork of this clean process, stripped first."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(read_fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.closerange(3, write_fd)
+            os.closerange(write_fd + 1, 1 << 16)
+            payload, task = pickle.loads(request)
+            data = run_task(payload, task)
+            with os.fdopen(write_fd, "wb") as f:
+                f.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    data, timed_out = _read_until(read_fd, time.monotonic() + timeout)
     os.close(read_fd)
     if timed_out:
         os.kill(pid, 9)
     os.waitpid(pid, 0)
+    return data, timed_out
+
+
+def _run_student(check: HiddenCheck, payload: bytes, cases: list[Case]):
+    request = pickle.dumps((payload, _task(check, cases)))
+    run = _via_zygote if ZYGOTE is not None else _via_fork
+    data, timed_out = run(request, check.timeout)
     if timed_out:
         raise CheckFailure(f"did not finish within {check.timeout:g} s (an endless loop, or far too slow)")
     try:
-        return _PlainUnpickler(io.BytesIO(buf.getvalue())).load()
+        return _PlainUnpickler(io.BytesIO(data)).load()
     except Exception:  # noqa: BLE001 - nothing or garbage came back
         raise CheckFailure("your code stopped the grader's process (did it call exit() or crash?)") from None
 
 
+def case_rng(check: HiddenCheck) -> np.random.Generator:
+    """The generator of a check's cases: its seed mixed with a secret the kernel never sees.
+
+    Under the grader the secret is the course's (the same cases on every re-run, so grading stays
+    deterministic); under plain nbgrader a fresh random one per check.
+    """
+    import secrets
+
+    secret = SECRET if SECRET is not None else secrets.randbits(64)
+    return np.random.default_rng([check.seed, secret])
+
+
 def _grade(check: HiddenCheck, payload: bytes) -> None:
-    cases = check.cases(np.random.default_rng(check.seed))
+    cases = check.cases(case_rng(check))
     inputs_before = [encode(copy.deepcopy(c.args)) for c in cases]
     results = _run_student(check, payload, cases)
     if type(results) is tuple and results and results[0] == "load_error":

@@ -2,20 +2,22 @@
 
 Without it every hidden check starts a fresh interpreter, and importing NumPy, cloudpickle and
 the check module costs about 0.3 s of CPU, five times per notebook: more than the notebook's
-own cells. The grader (``autograder/job.py``) starts this service in the submission's sandbox
-*before* the notebook runs; each check is then a fork of an already warm process.
+own cells. The grader (``autograder/job.py``) starts this service *before* the notebook runs;
+each check is then a fork of an already warm process.
 
-Trust: the service never runs student code. It reads a request (a JSON header naming the
-check, then the student's pickled functions, which it does not unpickle), imports the named
-check module into itself (our code only: the name must start with ``autograder.checks.``) and
-forks a clean process that runs :func:`isolation.run_check`; that process forks the student
-process in turn (see ``isolation.py``). So one check's student code cannot reach the next
-check. The clean process appends the verdict to a log opened by the service; when the service
-runs as root, the student process drops to the kernel's user first and the log is out of reach.
+Trust: the service never runs student code, and runs as root outside the student's box. It
+reads a request (a JSON header naming the check, then the student's pickled functions, which it
+does not unpickle), imports the named check module into itself (our code only: the name must
+start with ``autograder.checks.``) and forks a clean process that runs :func:`isolation.run_check`:
+it draws the cases from the course's secret, computes the references, and has the student's
+functions run by a process of the **zygote** (``runner.py``), which the service forked at start,
+before it imported any check or ``course_lib`` or read the secret: so the student's code runs
+where none of them exists, boxed and under the job's uid. The clean process appends the verdict
+to a log the job's uid cannot reach; the grader scores hidden test cells from that log only.
 
 Usage (by the grader, through ``sandbox.py service``)::
 
-    python -I -c "...; from autograder.checks.service import main; main()" PKGS ADDRESS LOG
+    python -I -c "...; from autograder.checks.service import main; main()" PKGS ADDRESS LOG BOX_JSON
 """
 from __future__ import annotations
 
@@ -48,18 +50,33 @@ def _handle(conn: socket.socket, module: str, name: str, payload: bytes, log_fd:
     conn.sendall(json.dumps(verdict).encode())
 
 
-def serve(address: str, log_path: str) -> None:
+def serve(address: str, log_path: str, box_file: str | None = None) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind("\0" + address)  # abstract: no file to protect; private to the job's network namespace
     listener.listen(16)  # clients queue here while the imports below run
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     import importlib
 
     import cloudpickle  # noqa: F401 - warm for every student process
     import numpy  # noqa: F401
 
+    from autograder.checks import runner
+
+    box = {}
+    if box_file:
+        with open(box_file) as f:
+            box = json.load(f)
+    # Before any check module, course_lib or the secret is in this process: the zygote's memory
+    # (and so every student process's) holds none of them.
+    zygote = runner.start_zygote(box)
+
     from autograder.checks import isolation
+
+    isolation.ZYGOTE = zygote
+    if box.get("secret_file"):
+        with open(box["secret_file"]) as f:
+            isolation.SECRET = int(f.read().strip(), 16)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished clean processes reap themselves
     while True:
@@ -88,8 +105,8 @@ def serve(address: str, log_path: str) -> None:
 
 
 def main() -> None:
-    # argv: PKGS (already on sys.path, put there by the boot line) ADDRESS LOG
-    serve(sys.argv[2], sys.argv[3])
+    # argv: PKGS (already on sys.path, put there by the boot line) ADDRESS LOG [BOX_JSON]
+    serve(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
 
 
 if __name__ == "__main__":

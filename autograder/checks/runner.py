@@ -1,0 +1,189 @@
+"""The student's side of a hidden check: run the student's functions on the cases, and nothing else.
+
+The process that runs this must hold no reference implementation, no check module and no
+expected answer, or the student's code could find them (``gc.get_objects()``, the loaded
+modules, its own memory) and return them. So the clean process (``isolation.py``) sends a
+*task*: the check's ``call`` function and the cases' inputs, pickled by value (never the
+module they come from, never an expected value), and the student's pickled functions. This
+module runs the task and returns plain data.
+
+Under the grader, the student process is a fork of the **zygote** (:func:`start_zygote`): a
+process the check service forks at start, before it imports any check, ``course_lib`` or the
+secret the cases are drawn from. The zygote lives in a box (``autograder/sandbox.py``: own PID
+and mount namespaces, a root with the Python installation only) and each student process drops
+to the job's uid with the job's limits. Without the grader (plain ``nbgrader``) the student
+process is a plain fork of the clean process (see ``isolation.py``).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pickle
+import signal
+import socket
+import sys
+
+import numpy as np
+
+_NUMERIC_KINDS = "biufc"
+
+
+def encode(x, depth: int = 0):
+    """``x`` as plain builtins only (safe to unpickle anywhere), keeping exact types."""
+    t = type(x)
+    if depth > 20:
+        return ("object", "deeply nested structure")
+    if t is np.ndarray:
+        if x.dtype.kind not in _NUMERIC_KINDS:
+            return ("object", f"ndarray of dtype {x.dtype}")
+        return ("ndarray", x.dtype.str, tuple(int(n) for n in x.shape), np.ascontiguousarray(x).tobytes())
+    if t in (bool, int, float):
+        return ("num", t.__name__, x)
+    if isinstance(x, np.generic) and t.__module__ == "numpy" and x.dtype.kind in _NUMERIC_KINDS:
+        return ("num", t.__name__, x.item())
+    if t in (tuple, list):
+        return (t.__name__, [encode(item, depth + 1) for item in x])
+    if x is None:
+        return ("none",)
+    return ("object", getattr(t, "__name__", "object"))
+
+
+class BlockCourseLib:
+    """A meta-path finder that refuses ``course_lib``: the graded code must not call the reference."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "course_lib" or name.startswith("course_lib."):
+            raise ImportError(f"graded functions must be your own code: importing {name} is not allowed here")
+        return None
+
+
+def run_task(payload: bytes, task: bytes) -> bytes:
+    """Load the task, then the student's functions; run every case. Returns pickled plain data."""
+    try:
+        for mod in [m for m in sys.modules if m == "course_lib" or m.startswith("course_lib.")]:
+            del sys.modules[mod]
+        sys.meta_path.insert(0, BlockCourseLib())
+        import cloudpickle  # noqa: F401 - both pickles' loader
+
+        # The task first: unpickling the student's payload runs student code.
+        call, arglist, check_inputs = pickle.loads(task)
+        del task
+        try:
+            student = pickle.loads(payload)
+        except BaseException as exc:  # noqa: BLE001
+            return pickle.dumps(("load_error", f"{type(exc).__name__}: {exc}"[:800]))
+        out = []
+        for args in arglist:
+            args = copy.deepcopy(args)
+            try:
+                result = call(student, args)
+                out.append(("ok", encode(result), encode(args) if check_inputs else None))
+            except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+                out.append(("raised", f"{type(exc).__name__}: {exc}"[:800]))
+        return pickle.dumps(out)
+    except BaseException as exc:  # noqa: BLE001
+        return pickle.dumps(("load_error", f"{type(exc).__name__}: {exc}"[:800]))
+
+
+# --------------------------------------------------------------------------- the zygote (under the grader)
+
+
+def _recv_all(conn: socket.socket) -> bytes:
+    chunks = []
+    while chunk := conn.recv(1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def start_zygote(box: dict) -> socket.socket | None:
+    """Fork the zygote (call before importing any check); returns the socket to ask it for work.
+
+    ``box``: the sandbox settings (``autograder/sandbox.py``): ``uid``, ``workdir``, ``root``,
+    ``expose``, the limits. Returns None when not root (no uid to drop to): the caller then forks
+    student processes itself.
+    """
+    if os.geteuid() != 0 or "uid" not in box:
+        return None
+    from autograder import sandbox
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    if os.fork() == 0:  # pragma: no cover - the zygote
+        code = 1
+        try:
+            ours.close()
+            os.setsid()  # its own process group: the service's clean-up kills it separately
+            sandbox.die_with_parent()
+            report: dict = {}
+            if sandbox.enter_box(box, box["workdir"], report):
+                _serve(theirs, box)
+            code = 0
+        finally:
+            os._exit(code)
+    theirs.close()
+    return ours
+
+
+def _serve(ctrl: socket.socket, box: dict) -> None:
+    """The zygote's loop: each datagram carries a stream socket (SCM_RIGHTS) and the time limit."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors reap themselves
+    while True:
+        msg, fds, _, _ = socket.recv_fds(ctrl, 1024, 1)
+        if not msg:
+            return
+        if not fds:
+            continue
+        if os.fork() == 0:
+            try:
+                ctrl.close()
+                _monitor(fds[0], float(json.loads(msg)["timeout"]), box)
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+
+
+def _monitor(fd: int, timeout: float, box: dict) -> None:
+    """Root: fork the student process and kill it when its time is up."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    pid = os.fork()
+    if pid == 0:
+        _student(fd, box)
+    os.close(fd)
+    signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+    signal.setitimer(signal.ITIMER_REAL, timeout + 1.0)
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
+
+
+def _student(fd: int, box: dict) -> None:  # pragma: no cover - runs in the child
+    """The student process: nothing open but its socket, the job's uid and limits, then the task."""
+    from autograder import sandbox
+
+    code = 1
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(devnull, std)
+        os.closerange(3, fd)
+        os.closerange(fd + 1, 1 << 16)
+        conn = socket.socket(fileno=fd)
+        request = _recv_all(conn)
+        sandbox.set_limits(box.get("student_limits", {}))
+        sandbox.become(int(box["uid"]))
+        sandbox.die_with_parent()
+        workdir = box["workdir"]
+        os.environ.clear()
+        os.environ.update(sandbox.clean_env(workdir, {}))
+        os.chdir(workdir)
+        payload, task = pickle.loads(request)  # from the clean process: plain bytes
+        conn.sendall(run_task(payload, task))
+        conn.close()
+        code = 0
+    finally:
+        os._exit(code)

@@ -42,6 +42,12 @@ def check_inputs(name: str, x, n_features: int | None = None) -> np.ndarray:
     rate; an object array (a list with a None in it) becomes NaN without a word.
     Integer and boolean arrays are accepted (each framework casts to its own float dtype).
     """
+    return check_numbers(name, check_2d(name, check_numbers(name, x, finite=False), n_features))
+
+
+def check_numbers(name: str, x, finite: bool = True) -> np.ndarray:
+    """``x`` (any shape) as a numeric array, finite when ``finite``: the dtype and value half of
+    :func:`check_inputs`, for inputs that are not rows of features (images for a CNN)."""
     x = np.asarray(x)
     if x.dtype == object:
         raise ValueError(
@@ -50,13 +56,12 @@ def check_inputs(name: str, x, n_features: int | None = None) -> np.ndarray:
         )
     if x.dtype.kind not in "biuf":
         raise ValueError(f"{name} must hold numbers (float, int or bool); got dtype {x.dtype}")
-    x = check_2d(name, x, n_features)
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
+    if finite and x.dtype.kind == "f" and not np.isfinite(x).all():
         bad = ~np.isfinite(x)
-        row, col = (int(i) for i in np.argwhere(bad)[0])
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} contains {int(bad.sum())} NaN or infinite value(s), the first at row {row}, column {col} "
-            f"({x[row, col]}); a network cannot compute with them: remove or fill in those entries first"
+            f"{name} contains {int(bad.sum())} NaN or infinite value(s), the first at index {where} "
+            f"({x[where]}); a network cannot compute with them: remove or fill in those entries first"
         )
     return x
 
@@ -91,11 +96,7 @@ def check_targets(loss: str, y, n_outputs: int, n_samples: int | None = None) ->
     Non-finite values, object arrays and non-numeric dtypes raise a ValueError, as for inputs.
     """
     kind = TARGET_KINDS[loss]
-    y = np.asarray(y)
-    if y.dtype == object or y.dtype.kind not in "biuf":
-        raise ValueError(f"targets must be numbers (float or int); got dtype {y.dtype}")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError(f"targets contain {int(np.sum(~np.isfinite(y)))} NaN or infinite value(s)")
+    y = check_numbers("targets", y)
     if n_samples is not None and (y.ndim == 0 or y.shape[0] != n_samples):
         what = f"{y.shape[0]}" if y.ndim else "a scalar"
         raise ValueError(f"one target per sample expected: {n_samples} samples, targets of shape {y.shape} ({what})")

@@ -52,6 +52,10 @@ class SmallCNN(nn.Module):
         x = x.reshape(-1, 1, 8, 8)  # flat rows (as the MLP takes them) become 1-channel images
         return self.classifier(self.features(x))
 
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The output is the logits already (no output activation): the same as ``self(x)``."""
+        return self(x)
+
     def penalty(self) -> torch.Tensor:
         """No L2 term (kept so that the training loop treats both networks alike)."""
         return torch.zeros((), dtype=self.classifier[1].weight.dtype, device=self.classifier[1].weight.device)
@@ -59,6 +63,9 @@ class SmallCNN(nn.Module):
     def objective(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean softmax cross-entropy of the logits ``out`` (N, K) against labels (N,) or rows (N, K)."""
         return self.loss_fn(out, targets(out, y, self.loss_name)) + self.penalty()
+
+    #: the output is z^L: the objective of the output is the objective from the logits
+    objective_from_logits = objective
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.objective(self(x), y)

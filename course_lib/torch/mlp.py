@@ -11,6 +11,9 @@ One difference to remember: ``nn.Linear`` stores its weight as (n_out, n_in)
 and computes ``x @ weight.T + bias``. So ``layer.weight`` is W^T, and
 :func:`get_weights` / :func:`set_weights` transpose it to and from the
 course's (n_in, n_out) exchange format.
+
+Computes in the model's dtype (float32 or float64) on every device: products, activations
+and losses alike (Apple's MPS has no float64; :func:`~course_lib.torch.fit` then trains on the CPU).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from torch import nn
 
 from course_lib.numpy.init import init_params
 from course_lib.spec import ELU_ALPHA, LEAKY_RELU_SLOPE, MLPSpec
+from course_lib.validate import TARGET_KINDS, check_targets
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -52,23 +56,25 @@ def make_activation(name: str) -> nn.Module:
 # Each loss takes the network output (N, K) and targets, and is a mean over the
 # N samples, exactly as in course_lib.numpy.losses.
 
-def targets(out: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
-    """Targets shaped for ``loss``, on ``out``'s device.
+def targets(out: torch.Tensor, y, loss: str) -> torch.Tensor:
+    """Targets for ``loss``, on ``out``'s device, read by the one rule of
+    :func:`course_lib.validate.check_targets`.
 
-    ``softmax_cross_entropy`` keeps integer labels (N,) as they are (what
-    ``F.cross_entropy`` expects); every other loss gets float rows (N, K) in
-    ``out``'s dtype (labels become one-hot rows, a (N,) target for K = 1 a column).
+    Integer labels (N,) of a cross-entropy stay labels (int64, what ``F.cross_entropy``
+    expects); everything else becomes float rows (N, K) in ``out``'s dtype. Targets that
+    :func:`~course_lib.numpy.train.check_training_data` has already read (the training
+    loop's) only change dtype and device: no copy to the CPU and back per batch.
     """
     y = torch.as_tensor(y, device=out.device)
-    is_labels = not torch.is_floating_point(y) and y.ndim == 1
-    if loss == "softmax_cross_entropy" and is_labels:
+    k = out.shape[1]
+    read = y.ndim == 2 and y.shape[1] == k and torch.is_floating_point(y)
+    labels = y.ndim == 1 and not torch.is_floating_point(y) and TARGET_KINDS[loss] == "classes" and k > 1
+    if not (read or labels):  # raw targets from a caller: through the rule (on the CPU)
+        y = torch.as_tensor(check_targets(loss, y.cpu().numpy(), k), device=out.device)
+    if y.ndim == 1:
         return y.long()
-    if is_labels and out.shape[1] > 1:
-        y = F.one_hot(y.long(), out.shape[1])
-    elif y.ndim == 1:
-        y = y[:, None]
-    if y.shape != out.shape:
-        raise ValueError(f"predictions and targets must have the same shape; got {tuple(out.shape)} and {tuple(y.shape)}")
+    if y.shape[0] != out.shape[0]:
+        raise ValueError(f"one target per sample expected: {out.shape[0]} outputs, {y.shape[0]} targets")
     return y.to(out.dtype)
 
 
@@ -78,15 +84,28 @@ def mse(out, y):
 
 
 def binary_cross_entropy(p, y):
-    """-mean(y log p + (1 - y) log(1 - p)) for sigmoid outputs ``p`` (N, K)."""
+    """-mean(y log p + (1 - y) log(1 - p)) for sigmoid outputs ``p`` (N, K).
+
+    torch clamps each log at -100. A network does not use it: see
+    :func:`sigmoid_binary_cross_entropy`.
+    """
     return F.binary_cross_entropy(p, y)
 
 
-def cross_entropy(p, y, eps: float = 1e-12):
-    """-(1/N) sum_n sum_k y_nk log p_nk for softmax outputs ``p`` (N, K).
+def sigmoid_binary_cross_entropy(z, y):
+    """Binary cross-entropy on logits ``z`` (N, K), fused with the sigmoid:
+    ``F.binary_cross_entropy_with_logits``, exact for every finite z (mean over N K entries)."""
+    return F.binary_cross_entropy_with_logits(z, y)
 
-    Written out: ``F.cross_entropy`` would apply a second softmax to ``p``.
+
+def cross_entropy(p, y, eps: float = 1e-12):
+    """-(1/N) sum_n sum_k y_nk log p_nk for softmax outputs ``p`` (N, K), labels or rows ``y``.
+
+    Written out: ``F.cross_entropy`` would apply a second softmax to ``p``. A network
+    with a softmax output does not use it: see :func:`softmax_cross_entropy`.
     """
+    if y.ndim == 1:
+        y = F.one_hot(y, p.shape[1]).to(p.dtype)
     return -(y * torch.log(p.clamp_min(eps))).sum() / p.shape[0]
 
 
@@ -99,10 +118,16 @@ def softmax_cross_entropy(z, y):
     return F.cross_entropy(z, y)
 
 
+#: The loss of the network output a^L, by loss name.
 LOSSES = {
     "mse": mse,
     "binary_cross_entropy": binary_cross_entropy,
     "cross_entropy": cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy,
+}
+#: The fused losses of :data:`course_lib.spec.LOGIT_LOSSES`, on the logits z^L: what the MLP trains with.
+LOGIT_LOSSES = {
+    "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
     "softmax_cross_entropy": softmax_cross_entropy,
 }
 
@@ -132,7 +157,8 @@ class MLP(nn.Module):
             nn.Linear(n_in, n_out, dtype=self.dtype) for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:])
         )
         self.activations = nn.ModuleList(make_activation(name) for name in spec.activations)
-        self.loss_fn = LOSSES[spec.loss]
+        self.loss_fn = LOSSES[spec.loss]                        # on the output a^L
+        self.logits_loss = LOGIT_LOSSES.get(spec.logits_loss)   # fused, on z^L (None for the MSE)
         # Not torch's own initialisation: the course's, so the three frameworks start equal.
         self.set_weights(init_params(spec) if params is None else params)
 
@@ -141,11 +167,16 @@ class MLP(nn.Module):
         return self.spec.loss
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (N, n_0) -> a^L (N, n_L): logits when the loss is ``softmax_cross_entropy``."""
+        """x (N, n_0) -> a^L (N, n_L): logits when the loss is ``softmax_cross_entropy``,
+        probabilities after a sigmoid or softmax output."""
+        return self.activations[-1](self.logits(x))
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, n_0) -> z^L (N, n_L), the output layer before its activation."""
         a = x
-        for layer, f in zip(self.layers, self.activations):
+        for layer, f in zip(self.layers[:-1], self.activations[:-1]):
             a = f(layer(a))  # z^l = a^{l-1} W^l + b^l, a^l = f_l(z^l)
-        return a
+        return self.layers[-1](a)
 
     def penalty(self) -> torch.Tensor:
         """(l2 / 2) sum_l ||W^l||^2, biases not penalised.
@@ -159,15 +190,30 @@ class MLP(nn.Module):
         return 0.5 * self.spec.l2 * sum((layer.weight**2).sum() for layer in self.layers)
 
     def objective(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Mean data loss of the output ``out`` (N, n_L) against ``y``, plus the L2 penalty."""
+        """Mean data loss of the output ``out`` = a^L (N, n_L) against ``y``, plus the L2 penalty.
+
+        For a caller who has only a^L; training uses :meth:`objective_from_logits`.
+        """
         return self.loss_fn(out, targets(out, y, self.spec.loss)) + self.penalty()
+
+    def objective_from_logits(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The training objective from z^L (N, n_L): mean data loss plus the L2 penalty.
+
+        A sigmoid or softmax output and its cross-entropy are one fused function of the
+        logits (:data:`course_lib.spec.LOGIT_LOSSES`), exact where a^L has rounded to 0 or 1;
+        the MSE is taken of a^L = f_L(z^L).
+        """
+        y = targets(z, y, self.spec.loss)
+        if self.logits_loss is not None:
+            return self.logits_loss(z, y) + self.penalty()
+        return self.loss_fn(self.activations[-1](z), y) + self.penalty()
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The training objective on a batch ``x`` (N, n_0): a scalar tensor.
 
         Call ``.backward()`` on it to fill every ``parameter.grad``.
         """
-        return self.objective(self(x), y)
+        return self.objective_from_logits(self.logits(x), y)
 
     # ------------------------------------------------------------------ weights
     def get_weights(self):

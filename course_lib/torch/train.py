@@ -3,12 +3,15 @@
     for each epoch:                                 (a DataLoader shuffles, seeded)
         for each mini-batch (x, y):                 (moved to the model's device)
             optimizer.zero_grad()                   forget the last step's gradients
-            loss = model.objective(model(x), y)     forward pass, mean loss + L2
+            z = model.logits(x)                     forward pass up to z^L
+            loss = model.objective_from_logits(z, y)    mean loss (fused, from logits) + L2
             loss.backward()                         autograd: the four equations, for free
             optimizer.step()                        one torch.optim update
 
 The names and arguments are those of :mod:`course_lib.numpy.train`, and the
-result is the same :class:`~course_lib.history.History`.
+result is the same :class:`~course_lib.history.History`. The data are checked once,
+with the NumPy part's rules and messages (:func:`~course_lib.numpy.train.check_training_data`).
+Everything computes in the model's dtype.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 from course_lib.history import EarlyStopping, History
-from course_lib.numpy.train import TrainingDiverged, check_training_data
+from course_lib.numpy.train import TrainingDiverged, check_training_data, predicted_labels
+from course_lib.spec import is_classifier
 from course_lib.torch.device import get_device
 from course_lib.torch.mlp import MLP, targets
-from course_lib.validate import check_choice
+from course_lib.validate import check_choice, check_inputs, check_numbers, check_targets
 
 __all__ = ["fit", "evaluate", "predict", "predict_proba", "loss_and_grads", "make_optimizer", "TrainingDiverged"]
 
@@ -55,13 +59,24 @@ def _first_param(model) -> torch.Tensor:
 
 
 def _check(model, X, y, what: str = "X"):
-    """NumPy arrays ``X``, ``y``, checked with the NumPy part's messages for an MLP."""
+    """NumPy arrays ``X``, ``y``, checked once by the rules of :mod:`course_lib.validate`
+    (for an MLP against its spec, for the CNN against its number of classes)."""
     if isinstance(model, MLP):
         return check_training_data(model, X, y, what)
-    X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"{what} has {len(X)} samples but its targets have {len(y)}")
-    return X, y
+    X = check_numbers(what, X)
+    y = np.asarray(y)
+    if y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"{what} has {len(X)} samples but its targets have {len(y) if y.ndim else 'none'}")
+    return X, check_targets(model.loss_name, y, _n_outputs(model))
+
+
+def _n_outputs(model) -> int:
+    return [p for p in model.parameters()][-1].shape[0]  # the last layer's bias: one per output
+
+
+def _check_inputs(model, X):
+    """``X`` alone (for predictions), checked as :func:`_check` checks it."""
+    return check_inputs("X", X, n_features=model.spec.sizes[0]) if isinstance(model, MLP) else check_numbers("X", X)
 
 
 def _tensors(model, X, y=None):
@@ -76,11 +91,17 @@ def _tensors(model, X, y=None):
 
 
 def _correct(out: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
-    """How many rows of ``out`` (N, K) classify ``y`` (from :func:`targets`) correctly; a tensor."""
+    """How many rows of ``out`` (N, K) classify ``y`` (from :func:`targets`) correctly; a tensor
+    (on the device: the rule of :func:`course_lib.numpy.train.correct_predictions`, without a copy)."""
     if loss == "binary_cross_entropy":
         return ((out > 0.5) == (y > 0.5)).all(dim=1).sum()
     labels = y if y.ndim == 1 else y.argmax(dim=1)
     return (out.argmax(dim=1) == labels).sum()
+
+
+def _output(model, z: torch.Tensor) -> torch.Tensor:
+    """a^L from z^L: the MLP's output activation (the CNN outputs its logits)."""
+    return model.activations[-1](z) if isinstance(model, MLP) else z
 
 
 def _outputs(model, X, batch_size: int = 4096) -> torch.Tensor:
@@ -88,7 +109,7 @@ def _outputs(model, X, batch_size: int = 4096) -> torch.Tensor:
     device = _first_param(model).device
     model.eval()
     with torch.no_grad():
-        X = _tensors(model, X)
+        X = _tensors(model, _check_inputs(model, X))
         return torch.cat([model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)])
 
 
@@ -120,12 +141,13 @@ def evaluate(model, X, y, batch_size: int = 4096) -> dict[str, float]:
     total_loss, correct = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(X), batch_size):
-            out = model(X[i:i + batch_size].to(device))
-            yb = targets(out, y[i:i + batch_size], model.loss_name)
-            total_loss += model.loss_fn(out, yb).item() * len(out)
-            correct += int(_correct(out, yb, model.loss_name))
+            z = model.logits(X[i:i + batch_size].to(device))
+            yb = targets(z, y[i:i + batch_size], model.loss_name)
+            # the objective includes the penalty once per batch: take it out, add it once below
+            total_loss += (model.objective_from_logits(z, yb) - model.penalty()).item() * len(z)
+            correct += int(_correct(_output(model, z), yb, model.loss_name))
     result = {"loss": total_loss / len(X) + model.penalty().item()}
-    if model.loss_name != "mse":
+    if is_classifier(model.loss_name):
         result["accuracy"] = correct / len(X)
     return result
 
@@ -139,14 +161,10 @@ def predict_proba(model, X) -> np.ndarray:
 
 
 def predict(model, X) -> np.ndarray:
-    """Class labels (N,) for a classifier, outputs (N, n_L) for a regression network."""
-    out = _outputs(model, X)
-    if model.loss_name == "mse":
-        return out.numpy()
-    if model.loss_name == "binary_cross_entropy":
-        labels = (out > 0.5).long()
-        return (labels[:, 0] if out.shape[1] == 1 else labels).numpy()
-    return out.argmax(dim=1).numpy()
+    """Class labels (N,) for a classifier (0/1 rows (N, K) for a multi-output binary one),
+    outputs (N, n_L) for a regression network."""
+    out = _outputs(model, X).numpy()
+    return predicted_labels(out, model.loss_name) if is_classifier(model.loss_name) else out
 
 
 def fit(
@@ -196,7 +214,7 @@ def fit(
         shuffle=True,
         generator=torch.Generator().manual_seed(seed),
     )
-    loss_name, n = model.loss_name, len(X)
+    loss_name, n, classifier = model.loss_name, len(X), is_classifier(model.loss_name)
     history = History(framework="torch")
     stopper = EarlyStopping(early_stopping, history) if early_stopping is not None else None
     step = 0
@@ -208,19 +226,19 @@ def fit(
         for xb, yb in loader:
             xb, yb = xb.to(device), yb.to(device)
             opt.zero_grad()
-            out = model(xb)
-            yb = targets(out, yb, loss_name)
-            loss = model.objective(out, yb)
+            z = model.logits(xb)
+            yb = targets(z, yb, loss_name)
+            loss = model.objective_from_logits(z, yb)
             step += 1
             if not torch.isfinite(loss):
                 raise TrainingDiverged.at(loss.item(), epoch, step, lr)
             loss.backward()
             opt.step()
             total_loss += loss.item() * len(xb)
-            if loss_name != "mse":
-                correct += int(_correct(out.detach(), yb, loss_name))
+            if classifier:
+                correct += int(_correct(_output(model, z.detach()), yb, loss_name))
 
-        metrics = {"loss": total_loss / n, "accuracy": correct / n if loss_name != "mse" else None}
+        metrics = {"loss": total_loss / n, "accuracy": correct / n if classifier else None}
         if validation_data is not None:
             val = evaluate(model, *validation_data)
             metrics.update(val_loss=val["loss"], val_accuracy=val.get("accuracy"))

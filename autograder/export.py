@@ -111,6 +111,8 @@ def export(course: Course, output: Path, fmt: str = "plain", roster_csv: Path | 
             for k in ("first_name", "last_name", "email", "lms_user_id"):
                 setattr(p, k, getattr(p, k) or getattr(base, k))
         g.people[sid] = p
+        g.scores.setdefault(sid, {a: None for a in g.assignments})  # on the roster, nothing submitted
+        g.penalties.setdefault(sid, {})
     rows, report = _FORMATS[fmt](course, g, zeros, canvas_gradebook=canvas_gradebook, canvas_ids=canvas_ids or {},
                                  moodle_worksheet=moodle_worksheet)
     output = Path(output)
@@ -160,7 +162,7 @@ def _canvas(course, g: Grades, zeros, *, canvas_gradebook, canvas_ids, **_):
     else:
         header, body = canvas.new_gradebook(g.assignments, canvas_ids, g.maxima)
         for user, s in sorted(by_user.items(), key=lambda kv: kv[1]):
-            if s in g.scores:
+            if s in g.scores and (zeros or any(v is not None for v in g.scores[s].values())):
                 p = g.people.get(s, Person(s))
                 body.append([p.sortable_name, user, p.sis_user_id, p.sis_login_id, ""] + [""] * len(g.assignments))
         columns = {a: 5 + i for i, a in enumerate(g.assignments)}

@@ -100,8 +100,8 @@ def new_gradebook(names: list[str], ids: dict[str, str], maxima: dict[str, float
     missing = [n for n in names if n not in ids]
     if missing:
         raise InstructorError(
-            f"a Canvas import needs the Canvas assignment id of {', '.join(missing)}: pass the gradebook CSV "
-            "exported from Canvas (--canvas-gradebook) or --canvas-id NAME=ID for each assignment")
+            "a Canvas import needs each assignment's Canvas id: pass the gradebook CSV exported from Canvas "
+            "(--canvas-gradebook) or " + " ".join(f"--canvas-id {n}=<id>" for n in missing))
     header = FIXED + [f"{n} ({ids[n]})" for n in names]
     points = ["    Points Possible", "", "", "", ""] + [f"{maxima[n]:g}" for n in names]
     return header, [points]

@@ -306,10 +306,18 @@ def _check_one_student_per_id(claims: list[Claim]) -> None:
             key = (c.lms.get("lms"), c.lms.get("user_id") or c.lms.get("participant_id"))
             if key[0]:
                 owners.setdefault(key, set()).add(c.student)
+    ids: dict[str, set] = {}  # and the other way round: one student, one LMS id
+    for key, students in owners.items():
+        for s in students:
+            ids.setdefault(s, set()).add(key)
     for c in claims:
         key = (c.lms.get("lms"), c.lms.get("user_id") or c.lms.get("participant_id"))
         if c.student and len(owners.get(key, ())) > 1:
             c.problem = f"AMBIGUOUS: {key[0]} id {key[1]} was matched to {', '.join(sorted(owners[key]))}"
+            c.lms["owner"], c.student = None, None
+        elif c.student and len(ids.get(c.student, ())) > 1:
+            others = ", ".join(sorted(str(k[1]) for k in ids[c.student]))
+            c.problem = f"AMBIGUOUS: files of {others} were all matched to {c.student}; add their LMS ids to the roster"
             c.lms["owner"], c.student = None, None
 
 

@@ -282,3 +282,11 @@ def test_roster_in_either_format_and_bad_rosters(tmp_path):
     twice.write_text("id,lms_user_id\ns1,7\ns2,7\n")
     with pytest.raises(InstructorError, match="belongs to both s1"):
         Roster.load(twice)
+
+
+def test_two_lms_ids_matched_to_one_student_by_name_are_reported(course, tmp_path):
+    roster = tmp_path / "names.csv"
+    roster.write_text("id,first_name,last_name\ns001,Jane,Doe\n")  # no Canvas ids: names only
+    z = _zip(tmp_path / "canvas.zip", [("doejane_111_1001_fx.ipynb", b"one"), ("doejane_222_1002_fx.ipynb", b"two")])
+    rows = collect(course, "fx", z, roster, notebooks=["fx"])
+    assert all(r.problem and "AMBIGUOUS" in r.status for r in rows) and _submitted(course, "s001") is None

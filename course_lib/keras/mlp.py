@@ -4,11 +4,21 @@ Each layer is one ``Dense``: z^l = a^{l-1} W^l + b^l followed by its activation
 a^l = f_l(z^l). Keras stores the kernel as (n_in, n_out), the course's own
 layout, so weights move in and out without a transpose (PyTorch needs one).
 
-Three details make the numbers agree with NumPy and PyTorch:
+Four details make the numbers agree with NumPy and PyTorch:
 
 * leaky ReLU has slope 0.01 (Keras's default is 0.2) and ELU alpha 1.0, the constants of :mod:`course_lib.spec`;
 * the L2 term (l2 / 2) ||W||^2 is a kernel regularizer, :class:`HalfL2` (``L2(l2 / 2)`` up to float32 rounding);
-* every loss object is built with the model's dtype: a Keras loss otherwise computes in float32.
+* every loss object is built with the model's dtype: a Keras loss otherwise computes in float32;
+* a sigmoid or softmax output is a layer of its own, ``Activation(name="output")``, after a
+  linear last ``Dense``: the losses are computed from that Dense's output, the logits z^L
+  (:func:`logits_model`, :data:`course_lib.spec.LOGIT_LOSSES`). From probabilities, Keras
+  clips them at 1e-7 on the torch backend and recovers the logits on TensorFlow only, so
+  the two backends gave different losses for saturated outputs.
+
+What it computes in: a float32 model in float32 on both backends. A float64 model holds
+float64 variables and computes in float64 on TensorFlow; on the torch backend Keras 3
+computes its products (``Dense``'s matmul) in float32 and casts back, so a float64 model
+there agrees with NumPy and PyTorch to about 1e-6, not 1e-12.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import numpy as np
 
 from course_lib.numpy.init import init_params
 from course_lib.spec import ELU_ALPHA, LEAKY_RELU_SLOPE, MLPSpec
+from course_lib.validate import check_targets
 
 
 def as_keras_dtype(dtype) -> str:
@@ -74,36 +85,30 @@ class HalfL2(keras.regularizers.Regularizer):
 
 
 def make_loss(name: str, y, dtype="float32") -> keras.losses.Loss:
-    """The Keras loss object for a loss name of the spec and targets ``y``.
+    """The Keras loss object for a loss name of the spec and targets ``y``, on the *logits* z^L.
 
-    Integer labels (N,) get the ``Sparse...`` cross-entropies, one-hot rows the
-    plain ones. ``softmax_cross_entropy`` is ``from_logits=True``: the model
-    outputs logits and never applies a softmax itself.
+    Every cross-entropy is ``from_logits=True``: a sigmoid or softmax output is fused with
+    its loss (:data:`course_lib.spec.LOGIT_LOSSES`), so it must be given the output of
+    :func:`logits_model`, not ``model(x)``. Integer labels (N,) get the ``Sparse...``
+    cross-entropy, rows the plain ones. The MSE takes the output a^L = ``model(x)``, which
+    for an MSE network is also what :func:`logits_model` returns when its output activation
+    is the identity (otherwise apply :func:`output_activation` first).
     """
     sparse = np.ndim(y) == 1 and np.issubdtype(np.asarray(y).dtype, np.integer)
     if name == "mse":
         return keras.losses.MeanSquaredError(dtype=dtype)
     if name == "binary_cross_entropy":
-        return keras.losses.BinaryCrossentropy(dtype=dtype)
+        return keras.losses.BinaryCrossentropy(from_logits=True, dtype=dtype)
     cls = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
-    return cls(from_logits=(name == "softmax_cross_entropy"), dtype=dtype)
+    return cls(from_logits=True, dtype=dtype)
 
 
 def targets(y, n_out: int, loss: str, dtype="float32") -> np.ndarray:
-    """Targets as the Keras loss wants them (as :func:`course_lib.numpy.losses._targets` does).
-
-    Integer labels (N,) stay labels for the cross-entropies over K classes; for
-    ``mse`` and ``binary_cross_entropy`` they become one-hot rows (K > 1) or a column (K = 1).
-    """
-    y = np.asarray(y)
-    is_labels = y.ndim == 1 and np.issubdtype(y.dtype, np.integer)
-    if is_labels and loss in ("cross_entropy", "softmax_cross_entropy"):
-        return y
-    if is_labels and n_out > 1:
-        y = np.eye(n_out)[y]
-    elif y.ndim == 1:
-        y = y[:, None]
-    return y.astype(dtype)
+    """Targets as the Keras loss wants them, read by the one rule of
+    :func:`course_lib.validate.check_targets`: labels (N,) of a cross-entropy stay labels,
+    everything else becomes float rows (N, K) in ``dtype``."""
+    y = check_targets(loss, y, n_out)
+    return y if y.ndim == 1 else y.astype(dtype)
 
 
 def MLP(spec: MLPSpec, dtype="float32", params=None) -> keras.Sequential:
@@ -112,25 +117,55 @@ def MLP(spec: MLPSpec, dtype="float32", params=None) -> keras.Sequential:
     Parameters
     ----------
     spec : MLPSpec
-    dtype : ``"float32"`` (default) or ``"float64"`` (variables and computation).
+    dtype : ``"float32"`` (default) or ``"float64"``: the variables' dtype, and the
+        computation's (except the products of a float64 model on the torch backend, which
+        Keras computes in float32: see the module docstring).
     params : optional ``[(W^1, b^1), ...]`` with W^l (n_{l-1}, n_l), to start from
         instead of ``course_lib.numpy.init.init_params(spec)``.
 
+    ``model(x)`` is a^L (probabilities after a sigmoid or softmax output). The last ``Dense``
+    is linear; a non-identity output activation follows as ``Activation(name="output")``.
     The model carries its spec as ``model.spec`` and its loss name as ``model.loss_name``.
     """
     dtype = as_keras_dtype(dtype)
     regularizer = HalfL2(spec.l2) if spec.l2 else None
     model = keras.Sequential(name="mlp")
     model.add(keras.Input(shape=(spec.sizes[0],), dtype=dtype))
+    last = spec.n_layers
     for l, (n_out, act) in enumerate(zip(spec.sizes[1:], spec.activations), start=1):
         model.add(keras.layers.Dense(
-            n_out, activation=ACTIVATIONS[act], kernel_regularizer=regularizer, dtype=dtype, name=f"dense_{l}",
+            n_out, activation=ACTIVATIONS[act] if l < last else "linear", kernel_regularizer=regularizer,
+            dtype=dtype, name=f"dense_{l}",
         ))
+    if spec.activations[-1] != "identity":
+        model.add(keras.layers.Activation(ACTIVATIONS[spec.activations[-1]], dtype=dtype, name="output"))
     model.spec = spec
     model.loss_name = spec.loss
     # Not Keras's own initialisation: the course's, so the three frameworks start equal.
     set_weights(model, init_params(spec) if params is None else params)
     return model
+
+
+def logits_model(model) -> keras.Model:
+    """The network up to z^L (the last ``Dense``), sharing ``model``'s layers and weights.
+
+    ``model`` itself when it has no output activation layer (the CNN, ``softmax_cross_entropy``).
+    Built once per model and kept on it.
+    """
+    if not model.layers or model.layers[-1].name != "output":
+        return model
+    cached = getattr(model, "_course_logits_model", None)
+    if cached is None:
+        cached = keras.Model(model.inputs[0], model.layers[-2].output, name=f"{model.name}_logits")
+        # object.__setattr__: Keras would track a Model assigned as an attribute as a sub-layer
+        # of ``model`` (its layers are model's own: nothing new to track).
+        object.__setattr__(model, "_course_logits_model", cached)
+    return cached
+
+
+def output_activation(model, z):
+    """a^L from z^L: the model's output ``Activation`` layer, or z itself when it has none."""
+    return model.layers[-1](z) if model.layers and model.layers[-1].name == "output" else z
 
 
 def _dense_layers(model):

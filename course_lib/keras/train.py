@@ -12,6 +12,11 @@ loop of :mod:`course_lib.numpy.train` written out, with one :func:`train_step`:
 
 On the torch backend the tape is replaced by ``torch.autograd.grad``; nothing else changes.
 Both return the course's :class:`~course_lib.history.History`.
+
+Both train the logits z^L (:func:`~course_lib.keras.mlp.logits_model`): a sigmoid or
+softmax output is fused with its cross-entropy, as in NumPy and PyTorch. The optimizers
+named by a string are the book's (:mod:`course_lib.keras.optim`), not Keras's own. The
+data are checked once, with the NumPy part's rules and messages.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib.history import EarlyStopping, History
+from course_lib.keras.mlp import logits_model, make_loss, output_activation, targets
+from course_lib.keras.optim import OPTIMIZERS
 from course_lib.numpy.activations import softmax
-from course_lib.numpy.train import TrainingDiverged, check_training_data, correct_predictions
-from course_lib.keras.mlp import make_loss, targets
-from course_lib.validate import check_choice
+from course_lib.numpy.train import TrainingDiverged, check_training_data, correct_predictions, predicted_labels
+from course_lib.spec import is_classifier
+from course_lib.validate import check_choice, check_inputs, check_numbers, check_targets
 
 __all__ = [
     "fit", "fit_custom", "train_step", "evaluate", "predict", "predict_proba", "loss_and_grads",
@@ -34,25 +41,17 @@ __all__ = [
 ]
 
 
-def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
-    """A Keras optimizer by the names of :func:`course_lib.numpy.make_optimizer`.
+def make_optimizer(name: str, lr: float, dtype: str = "float32") -> keras.optimizers.Optimizer:
+    """The book's optimizer called ``name`` (the names of :func:`course_lib.numpy.make_optimizer`).
 
-    ``learning_rate=`` (``lr=`` is the Keras 2 argument). The constants are the
-    NumPy ones (momentum 0.9, rho 0.9, eps 1e-8, Adagrad starting from 0), not all
-    of them Keras's defaults.
+    The classes of :mod:`course_lib.keras.optim`: Keras's own Adagrad, RMSprop and Adam
+    follow other formulas. The constants are the NumPy ones (momentum 0.9, rho 0.9,
+    eps 1e-8); ``dtype`` is the model's, for the learning-rate variable.
     """
-    name = check_choice("optimizer", name.lower(), ("sgd", "momentum", "adagrad", "rmsprop", "adam"))
+    name = check_choice("optimizer", name.lower(), OPTIMIZERS)
     if not lr > 0:
         raise ValueError(f"learning rate must be > 0; got {lr}")
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr)
-    if name == "momentum":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9)
-    if name == "adagrad":
-        return keras.optimizers.Adagrad(learning_rate=lr, initial_accumulator_value=0.0, epsilon=1e-8)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr, rho=0.9, epsilon=1e-8)
-    return keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)
+    return OPTIMIZERS[name](learning_rate=lr, dtype=dtype)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -61,20 +60,23 @@ def _dtype(model) -> str:
 
 
 def _check(model, X, y, what: str = "X"):
-    """NumPy ``X`` (in the model's dtype) and ``y``, checked with the NumPy part's messages for an MLP."""
+    """NumPy ``X`` (in the model's dtype) and ``y``, checked once by the rules of
+    :mod:`course_lib.validate` (for an MLP against its spec)."""
     if hasattr(model, "spec"):
         X, y = check_training_data(model, X, y, what)
     else:
-        X, y = np.asarray(X), np.asarray(y)
-        if len(X) != len(y):
-            raise ValueError(f"{what} has {len(X)} samples but its targets have {len(y)}")
+        X, y = check_numbers(what, X), np.asarray(y)
+        if y.ndim == 0 or len(X) != len(y):
+            raise ValueError(f"{what} has {len(X)} samples but its targets have {len(y) if y.ndim else 'none'}")
+        y = check_targets(model.loss_name, y, model.output_shape[-1])
     return X.astype(_dtype(model), copy=False), y
 
 
 def _outputs(model, X, batch_size: int = 4096) -> np.ndarray:
     """The network's output for all of ``X`` (calling the model directly: faster than
     ``model.predict`` for the small arrays of this course)."""
-    X = np.asarray(X, dtype=_dtype(model))
+    X = check_inputs("X", X, model.spec.sizes[0]) if hasattr(model, "spec") else check_numbers("X", X)
+    X = X.astype(_dtype(model), copy=False)
     return np.concatenate([
         keras.ops.convert_to_numpy(model(X[i:i + batch_size], training=False)) for i in range(0, len(X), batch_size)
     ])
@@ -100,20 +102,24 @@ def loss_and_grads(model, X, y):
 
 
 def _value_and_grads(model, loss_fn, x, y):
-    """``(loss, out, grads)``, grads in the order of ``model.trainable_variables`` (W^1, b^1, W^2, ...)."""
+    """``(loss, out, grads)``: out is a^L, the loss ``loss_fn`` of the logits z^L (plus L2),
+    grads in the order of ``model.trainable_variables`` (W^1, b^1, W^2, ...)."""
+    net = logits_model(model)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         with tf.GradientTape() as tape:  # records every operation on the trainable variables
-            out = model(x, training=True)
-            loss = loss_fn(y, out) + _penalty(model)
+            z = net(x, training=True)
+            out = output_activation(model, z)
+            loss = loss_fn(y, z if is_classifier(model.loss_name) else out) + _penalty(model)
         return loss, out, tape.gradient(loss, model.trainable_variables)
     if keras.backend.backend() == "torch":
         import torch
 
         # On the torch backend every Keras variable wraps a torch Parameter (variable.value).
-        out = model(x, training=True)
-        loss = loss_fn(y, out) + _penalty(model)
+        z = net(x, training=True)
+        out = output_activation(model, z)
+        loss = loss_fn(y, z if is_classifier(model.loss_name) else out) + _penalty(model)
         return loss, out, torch.autograd.grad(loss, [v.value for v in model.trainable_variables])
     raise NotImplementedError(f"course_lib.keras supports the tensorflow and torch backends, not {keras.backend.backend()!r}")
 
@@ -123,6 +129,9 @@ def train_step(model, optimizer, loss_fn, x, y):
 
     The custom training step of chapter 9: a ``tf.GradientTape`` on the TensorFlow
     backend (torch autograd on the torch backend), then the optimizer's update.
+    For a classifier ``loss_fn`` is applied to the logits z^L (as the losses of
+    :func:`~course_lib.keras.mlp.make_loss` expect), for the MSE to the output a^L;
+    ``out`` is a^L.
     """
     loss, out, grads = _value_and_grads(model, loss_fn, x, y)
     loss, out = float(keras.ops.convert_to_numpy(loss)), keras.ops.convert_to_numpy(out)
@@ -135,12 +144,15 @@ def train_step(model, optimizer, loss_fn, x, y):
 def evaluate(model, X, y, batch_size: int = 4096) -> dict[str, float]:
     """``{"loss": ..., "accuracy": ...}`` over the whole set (accuracy only for classifiers)."""
     X, y = _check(model, X, y)
-    out = _outputs(model, X, batch_size)
     dtype = _dtype(model)
+    net = logits_model(model)
+    z = np.concatenate([keras.ops.convert_to_numpy(net(X[i:i + batch_size], training=False))
+                        for i in range(0, len(X), batch_size)])
     loss_fn = make_loss(model.loss_name, y, dtype)
-    data_loss = loss_fn(targets(y, out.shape[1], model.loss_name, dtype), out)
+    out = keras.ops.convert_to_numpy(output_activation(model, z))
+    data_loss = loss_fn(targets(y, z.shape[1], model.loss_name, dtype), z if is_classifier(model.loss_name) else out)
     result = {"loss": float(keras.ops.convert_to_numpy(data_loss + _penalty(model)))}
-    if model.loss_name != "mse":
+    if is_classifier(model.loss_name):
         result["accuracy"] = correct_predictions(out, y, model.loss_name) / len(X)
     return result
 
@@ -152,13 +164,10 @@ def predict_proba(model, X) -> np.ndarray:
 
 
 def predict(model, X) -> np.ndarray:
-    """Class labels (N,) for a classifier, outputs (N, n_L) for a regression network."""
+    """Class labels (N,) for a classifier (0/1 rows (N, K) for a multi-output binary one),
+    outputs (N, n_L) for a regression network."""
     out = _outputs(model, X)
-    if model.loss_name == "mse":
-        return out
-    if model.loss_name == "binary_cross_entropy":
-        return (out[:, 0] > 0.5).astype(int) if out.shape[1] == 1 else (out > 0.5).astype(int)
-    return np.argmax(out, axis=1)
+    return predicted_labels(out, model.loss_name) if is_classifier(model.loss_name) else out
 
 
 def fit(
@@ -196,7 +205,7 @@ def fit(
         validation_data = (X_val, targets(y_val, n_out, loss_name, dtype))
 
     keras.utils.set_random_seed(seed)  # seeds the shuffling of model.fit (Python, NumPy and backend RNGs)
-    opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
+    opt = make_optimizer(optimizer, lr, dtype) if isinstance(optimizer, str) else optimizer
     callbacks = []
     if early_stopping is not None:
         stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=early_stopping, restore_best_weights=True)
@@ -207,13 +216,16 @@ def fit(
     # gradient) is rounded to float32, and adding a float64 L2 term even fails.
     floatx = keras.config.floatx()
     keras.config.set_floatx(dtype)
+    # A classifier is trained through its logits model (the same layers and weights, without
+    # the output activation), so that the loss is the fused one; the MSE takes a^L.
+    net = logits_model(model) if is_classifier(loss_name) else model
+    if loss_name == "binary_cross_entropy":  # yes when the logit is > 0, i.e. the probability > 1/2
+        metrics = [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)]
+    else:  # Keras picks the accuracy that goes with the loss (argmax: the same on logits)
+        metrics = ["accuracy"] if is_classifier(loss_name) else []
     try:
-        model.compile(
-            optimizer=opt,
-            loss=make_loss(loss_name, y, dtype),
-            metrics=["accuracy"] if loss_name != "mse" else [],  # Keras picks the right accuracy for the loss
-        )
-        keras_history = model.fit(
+        net.compile(optimizer=opt, loss=make_loss(loss_name, y, dtype), metrics=metrics)
+        keras_history = net.fit(
             X, targets(y, n_out, loss_name, dtype),
             batch_size=batch_size, epochs=epochs, validation_data=validation_data,
             shuffle=True, callbacks=callbacks, verbose=1 if progress else 0,
@@ -251,7 +263,7 @@ def fit_custom(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
     dtype, n_out, loss_name = _dtype(model), model.output_shape[-1], model.loss_name
-    opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
+    opt = make_optimizer(optimizer, lr, dtype) if isinstance(optimizer, str) else optimizer
     loss_fn = make_loss(loss_name, y, dtype)
     y_fit = targets(y, n_out, loss_name, dtype)
 
@@ -271,9 +283,9 @@ def fit_custom(
             if not np.isfinite(loss):
                 raise TrainingDiverged.at(loss, epoch, step, lr)
             total_loss += loss * len(idx)
-            if loss_name != "mse":
+            if is_classifier(loss_name):
                 correct += correct_predictions(out, y[idx], loss_name)
-        metrics = {"loss": total_loss / len(X), "accuracy": correct / len(X) if loss_name != "mse" else None}
+        metrics = {"loss": total_loss / len(X), "accuracy": correct / len(X) if is_classifier(loss_name) else None}
         if validation_data is not None:
             val = evaluate(model, *validation_data)
             metrics.update(val_loss=val["loss"], val_accuracy=val.get("accuracy"))

@@ -1,5 +1,6 @@
 """The command-line tool from collect to export (python -m autograder)."""
 import csv
+import datetime as dt
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ from autograder import fixture
 from autograder.course import REPO
 from autograder.feedback import hidden_snippets
 
-COMMANDS = ["release", "collect", "grade", "feedback", "export"]
+COMMANDS = ["release", "collect", "grade", "feedback", "export", "late", "roster"]
 
 
 def _run(course, *args, check=True):
@@ -40,11 +41,25 @@ def test_collect_grade_feedback_export(tmp_path):
     (inbox / "stray.ipynb").write_text("{}")  # no student folder: must be reported
     out = _run(course, "collect", "fx", str(inbox), check=False)
     assert out.returncode == 1 and "UNMATCHED" in out.stdout and "stray.ipynb" in out.stdout
+    assert "3 notebooks from 3 students" in out.stdout
+    assert (course.root / "collected" / "fx" / "_unmatched" / "stray.ipynb").exists()
 
     out = _run(course, "grade", "fx", "--workers", "2", "--cell-timeout", "6", "--memory-mb", "1024")
     table = out.stdout
     assert "4/4" in table and "1/4" in table and "3/4" in table and "kernel died" in table
     assert "%" in out.stderr  # the progress bar
+
+    # a grader's override in formgrader, then a late policy, then `grade --force`
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        gb.find_grade("test_square_hidden", "fx", "fx", "s002").manual_score = 2.0
+        gb.db.commit()
+    due = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    _run(course, "late", "fx", "--due", due, "--penalty", "per_day", "--percent-per-day", "25",
+         "--extend", "s003=48")
+    out = _run(course, "grade", "fx", "--force", "--workers", "2", "--cell-timeout", "6", "--memory-mb", "1024")
+    assert "kept 1 manual" in out.stdout and "late by" in out.stdout
 
     out = _run(course, "feedback", "fx")
     pages = list((course.root / "feedback").rglob("*.html"))
@@ -55,13 +70,52 @@ def test_collect_grade_feedback_export(tmp_path):
         text = page.read_text()
         assert not any(s in text for s in secrets), page
         assert "BEGIN HIDDEN TESTS" not in text
+    assert "Late submission penalty" in (course.root / "feedback" / "s001" / "fx" / "fx.html").read_text()
 
+    # nbgrader's own release_feedback works on the course the tool manages
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "release_feedback", "fx",
+                           f"--Exchange.root={exchange}"], cwd=course.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list(exchange.rglob("*.html"))) == 3
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,first_name,last_name,email,lms_user_id\ns001,Ann,One,a@x,101\n"
+                      "s002,Bo,Two,b@x,102\ns003,Cy,Three,c@x,103\ns004,Di,Four,d@x,104\n")
     plain = tmp_path / "grades.csv"
-    _run(course, "export", "-o", str(plain))
+    _run(course, "export", "-o", str(plain), "--roster", str(roster))
     rows = list(csv.DictReader(plain.open()))
-    assert {r["student_id"]: float(r["fx"]) for r in rows} == {"s001": 4.0, "s002": 1.0, "s003": 3.0}
+    # s001: 4 less 25 % (one started day late); s002: 1 + the grader's 2, late too; s003: extension
+    assert {r["student_id"]: r["fx"] for r in rows} == {"s001": "3", "s002": "2.25", "s003": "3"}
     canvas = tmp_path / "canvas.csv"
-    _run(course, "export", "-o", str(canvas), "--format", "canvas")
+    _run(course, "export", "fx", "-o", str(canvas), "--format", "canvas", "--roster", str(roster),
+         "--canvas-id", "fx=9001")
     lines = canvas.read_text().splitlines()
-    assert lines[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section,fx")
+    assert lines[0] == "Student,ID,SIS User ID,SIS Login ID,Section,fx (9001)"
     assert "Points Possible" in lines[1] and lines[1].endswith(",4")
+    assert '"One, Ann",101,,,,3' in lines and not any(",104," in line for line in lines)
+
+
+def test_instructor_errors_are_one_line(tmp_path):
+    from autograder.course import Course
+
+    course = Course(root=tmp_path / "course")
+    for args in (["collect", "fxx", str(tmp_path)], ["grade", "fxx"], ["feedback", "fxx"], ["release", "fxx"],
+                 ["export", "fxx"]):
+        out = _run(course, *args, check=False)
+        assert out.returncode == 2, args
+        assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert "Traceback" not in out.stderr + out.stdout
+    log = (course.root / ".autograder" / "logs" / "autograder.log").read_text()
+    assert log.count("run: ") == 5 and "Traceback" in log
+
+
+def test_a_broken_download_is_one_line_and_nothing_is_written(tmp_path):
+    course = fixture.make_course(tmp_path / "course")
+    bad = tmp_path / "submissions.zip"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    out = _run(course, "collect", "fx", str(bad), check=False)
+    assert out.returncode == 2 and "download it from the LMS again" in out.stderr
+    assert not (course.root / "submitted").exists()

@@ -12,7 +12,11 @@ those cases, so ordinary notebooks execute exactly as under nbgrader:
   within ``interrupt_grace`` seconds, or never goes idle (plain nbgrader then
   drops the submission), it is treated like a dead one;
 * **notebook wall-clock limit**: each cell's timeout is cut to what is left of
-  ``notebook_timeout``; cells after that get a ``NotebookTimeout`` error.
+  ``notebook_timeout``; cells after that get a ``NotebookTimeout`` error;
+* **a kernel that dies before running anything** (killed from outside while it
+  starts, say): that is no cell's doing, so it is started again, once
+  (``kernel_start_retries``); a second failure raises :class:`KernelStartFailure`,
+  which the grader reports as its own fault, never as a grade.
 
 Error outputs make the affected test cells score 0 through nbgrader's own
 SaveAutoGrades, so the working parts keep their points.
@@ -44,11 +48,16 @@ def timed_out(cell: NotebookNode) -> bool:
                for o in cell.get("outputs", []))
 
 
+class KernelStartFailure(RuntimeError):
+    """The kernel died before it ran a cell, more often than allowed: a fault of the grader."""
+
+
 class ResilientExecute(Execute):
     """Execute that recovers from dead/hung kernels and bounds the whole notebook."""
 
     notebook_timeout = Integer(600, help="Wall-clock seconds for the whole notebook.").tag(config=True)
     interrupt_grace = Integer(5, help="Seconds an interrupted kernel has to become idle.").tag(config=True)
+    kernel_start_retries = Integer(1, help="New kernels after one died before running a cell.").tag(config=True)
 
     #: wall seconds spent executing notebooks in this process (kernel start included): what
     #: plain nbgrader would spend too, so a job's time beyond it is the tool's own overhead
@@ -69,37 +78,49 @@ class ResilientExecute(Execute):
         deadline = monotonic() + self.notebook_timeout
         pending = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         replay: list[int] = []  # cells that ran without killing or hanging the kernel
+        start_failures = 0
         try:
             while pending:
-                with self.setup_kernel():
-                    info = self.wait_for_reply(self.kc.kernel_info())
-                    nb.metadata["language_info"] = info["content"]["language_info"]
-                    try:
-                        self._replay(nb, replay, deadline)
-                    except DeadKernelError:
-                        continue  # that replayed cell is dropped; start yet another kernel
-                    while pending:
-                        index = pending.pop(0)
-                        cell = nb.cells[index]
-                        left = deadline - monotonic()
-                        if left < 1:
-                            add_error(cell, NOTEBOOK_TIMEOUT,
-                                      f"not run: the notebook's {self.notebook_timeout} s limit was reached")
-                            continue
-                        self.timeout = int(min(cell_timeout or left, left))
+                started = False
+                try:
+                    with self.setup_kernel():
+                        info = self.wait_for_reply(self.kc.kernel_info())
+                        started = True
+                        nb.metadata["language_info"] = info["content"]["language_info"]
                         try:
-                            self.preprocess_cell(cell, resources, index)
+                            self._replay(nb, replay, deadline)
                         except DeadKernelError:
-                            add_error(cell, KERNEL_DIED, "the kernel died while running this cell "
-                                      "(exit, crash, kill or resource limit); a new kernel ran the rest")
-                            break  # leave the context: restart the kernel
-                        except CellTimeoutError:  # interrupted, but the kernel never went idle
-                            add_error(cell, "CellTimeoutError", "the cell exceeded its time limit and "
-                                      "ignored the interrupt; a new kernel ran the rest")
-                            break
-                        if timed_out(cell) and not self._responsive():
-                            break
-                        replay.append(index)
+                            continue  # that replayed cell is dropped; start yet another kernel
+                        while pending:
+                            index = pending.pop(0)
+                            cell = nb.cells[index]
+                            left = deadline - monotonic()
+                            if left < 1:
+                                add_error(cell, NOTEBOOK_TIMEOUT,
+                                          f"not run: the notebook's {self.notebook_timeout} s limit was reached")
+                                continue
+                            self.timeout = int(min(cell_timeout or left, left))
+                            try:
+                                self.preprocess_cell(cell, resources, index)
+                            except DeadKernelError:
+                                add_error(cell, KERNEL_DIED, "the kernel died while running this cell "
+                                          "(exit, crash, kill or resource limit); a new kernel ran the rest")
+                                break  # leave the context: restart the kernel
+                            except CellTimeoutError:  # interrupted, but the kernel never went idle
+                                add_error(cell, "CellTimeoutError", "the cell exceeded its time limit and "
+                                          "ignored the interrupt; a new kernel ran the rest")
+                                break
+                            if timed_out(cell) and not self._responsive():
+                                break
+                            replay.append(index)
+                except (RuntimeError, DeadKernelError, TimeoutError) as exc:
+                    if started:
+                        raise
+                    start_failures += 1
+                    if start_failures > self.kernel_start_retries:
+                        raise KernelStartFailure(
+                            f"the kernel died before running a cell, {start_failures} times ({exc}): "
+                            "a fault of the grader, not of the submission") from exc
         finally:
             self.timeout = cell_timeout
         self.set_widgets_metadata()

@@ -79,23 +79,29 @@ class LocalPool:
         self.procs = [subprocess.Popen([sys.executable, "-m", "autograder.worker"], cwd=REPO, env=env,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
                       for _ in range(n)]
+        self.todo: "queue.Queue" = queue.Queue()
+        self.threads: list[threading.Thread] = []
 
     def wait_ready(self) -> None:
         for p in self.procs:
             p.stdout.readline()  # "ready": nbgrader imported
 
     def run(self, jobs: list[tuple[str, Path, float]], done: "queue.Queue") -> None:
-        """Run (key, job_dir, timeout) tuples; put (key, result dict) on `done`."""
-        todo: "queue.Queue" = queue.Queue()
+        """Run (key, job_dir, timeout) tuples; put (key, result dict) on `done`.
+
+        May be called again while jobs run (a retry): one feeding thread per worker, started once.
+        """
         for j in jobs:
-            todo.put(j)
+            self.todo.put(j)
+        if self.threads:
+            return
 
         def feed(proc):
             while True:
-                try:
-                    key, job, timeout = todo.get_nowait()
-                except queue.Empty:
+                item = self.todo.get()
+                if item is None:
                     return
+                key, job, timeout = item
                 try:
                     proc.stdin.write(json.dumps({"job": str(job), "timeout": timeout}) + "\n")
                     proc.stdin.flush()
@@ -106,11 +112,13 @@ class LocalPool:
                     result = failure_result(job, "crashed", f"worker failed: {exc}")
                 done.put((key, result))
 
-        threads = [threading.Thread(target=feed, args=(p,), daemon=True) for p in self.procs]
-        for t in threads:
+        self.threads = [threading.Thread(target=feed, args=(p,), daemon=True) for p in self.procs]
+        for t in self.threads:
             t.start()
 
     def close(self) -> None:
+        for _ in self.threads:
+            self.todo.put(None)
         for p in self.procs:
             try:
                 p.stdin.close()
@@ -215,7 +223,10 @@ def grade(course: Course, assignment: str, students: list[str] | None = None, *,
             log.write(s, "no submission")
             continue
         fp = fingerprint(sub, limits)
-        if not force and journal.done.get(s) == fp and _in_gradebook(course, assignment, s):
+        # A submission whose last result was an error (a grader fault) is graded again, whatever
+        # the journal says: a fault is never a final grade.
+        if (not force and journal.done.get(s) == fp and log.last_status().get(s, "ok") == "ok"
+                and _in_gradebook(course, assignment, s)):
             outcomes[s] = _existing(course, assignment, s)
             continue
         todo.append((s, fp))
@@ -234,12 +245,27 @@ def grade(course: Course, assignment: str, students: list[str] | None = None, *,
                 pool.wait_ready()
                 pool.run(jobs, done)
                 bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="nb", disable=not progress)
-                for _ in jobs:
+                pending, retried = len(jobs), set()
+                while pending:
                     s, result = done.get()
-                    out = merge(course, result)
+                    pending -= 1
+                    if result.get("status") != "ok" and s not in retried:
+                        # A fault of the grader (a kernel that could not start, a job killed from
+                        # outside): once more, in a fresh job directory, before anything is stored.
+                        retried.add(s)
+                        log.write(s, f"retrying after {result.get('status')}", result)
+                        pool.run([(s, factory.make(s), limits.hard_timeout)], done)
+                        pending += 1
+                        continue
+                    if result.get("status") != "ok":
+                        out = Outcome(s, "grader fault", notes=["not graded (nothing stored): "
+                                                                + " ".join(result.get("error") or [])])
+                        log.write(s, "grader fault", result)
+                    else:
+                        out = merge(course, result)
+                        journal.record(s, fps[s])
+                        log.write(s, out.status, result)
                     out.wall = result.get("wall", 0.0)
-                    journal.record(s, fps[s])
-                    log.write(s, out.status, result)
                     outcomes[s] = out
                     bar.update(1)
                 bar.close()
@@ -286,6 +312,19 @@ class Log:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+
+    def last_status(self) -> dict[str, str]:
+        """student -> the status of their last result in this log (retries not counted)."""
+        last: dict[str, str] = {}
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if not str(entry.get("status", "")).startswith("retrying"):
+                    last[entry.get("student")] = entry.get("status")
+        return last
 
     def write(self, student: str, status: str, result: dict | None = None) -> None:
         entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "student": student,

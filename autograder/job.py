@@ -238,9 +238,16 @@ def _load_check_module(path: Path):
 
 
 def python_paths() -> list[str]:
-    """The directories of this Python installation (a box must show them to run it)."""
+    """The directories of this Python installation (a box must show them to run it).
+
+    The prefixes, the interpreter's directory, and every package directory on ``sys.path``
+    (a ``.pth`` file may point to one elsewhere); never another ``sys.path`` entry, such as the
+    repository itself.
+    """
     paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+    paths |= {os.path.realpath(p) for p in sys.path
+              if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages") and os.path.isdir(p)}
     return sorted(paths)
 
 
@@ -272,7 +279,9 @@ def place(job: Path, uid: int, service_address: str | None = None, cgroups: list
     kdir = job / "kernels" / "kernels" / "python3"
     kdir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, str(SANDBOX), "kernel", str(job / "limits.json"), "--",
-            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+            # -P: the notebook's directory (the submission's files) is not on sys.path, so a
+            # submitted ipykernel_launcher.py cannot stand in for the kernel.
+            sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (kdir / "kernel.json").write_text(json.dumps(
         {"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python"}))
 

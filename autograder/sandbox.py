@@ -194,15 +194,21 @@ def set_limits(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def clean_env(workdir: str, extra: dict) -> dict:
-    """The kernel's whole environment: a whitelist plus sandbox paths."""
+def clean_env(workdir: str, extra: dict, home: str | None = None) -> dict:
+    """The kernel's whole environment: a whitelist plus sandbox paths.
+
+    ``home``: where HOME, TMPDIR and the configuration directories go; by default inside
+    ``workdir``. A boxed kernel uses its private /tmp: the submission's files land in
+    ``workdir``, and a submitted ``.ipython/profile_default/startup/`` must not run at start-up.
+    """
     env = {k: os.environ[k] for k in ENV_WHITELIST if k in os.environ}
     env.setdefault("PATH", "/usr/bin:/bin")
     env.setdefault("LANG", "C.UTF-8")
-    tmp = os.path.join(workdir, ".tmp")
+    home = home or workdir
+    tmp = os.path.join(home, ".tmp") if home == workdir else home
     env.update({
-        "HOME": workdir, "TMPDIR": tmp, "MPLCONFIGDIR": os.path.join(workdir, ".config"),
-        "IPYTHONDIR": os.path.join(workdir, ".ipython"), "MPLBACKEND": "Agg",
+        "HOME": home, "TMPDIR": tmp, "MPLCONFIGDIR": os.path.join(home, ".config"),
+        "IPYTHONDIR": os.path.join(home, ".ipython"), "MPLBACKEND": "Agg",
         # One thread each: parallelism comes from grading many submissions at once.
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
@@ -340,7 +346,7 @@ def launch(mode: str, limits_file: str, argv: list[str]) -> None:
     report["limits"] = {k: limits.get(k) for k in ("memory_bytes", "cpu_seconds", "file_bytes", "processes")}
     with report_file:
         json.dump(report, report_file)
-    env = clean_env(workdir, extra_env)
+    env = clean_env(workdir, extra_env, "/tmp" if "root" in report else None)
     os.execve(argv[0], argv, env)
 
 

@@ -1,4 +1,5 @@
 """End to end: hostile submissions graded in parallel and sandboxed (autograder/grade.py)."""
+import re
 import shutil
 
 import pytest
@@ -33,7 +34,29 @@ EXTRA = {
     "corrupt": (0.0, "corrupt"),
     "misnamed": (4.0, "renamed"),
     "missing": (0.0, "missing"),
+    "xss": (4.0, None),
 }
+
+# Output and markdown that would run script or load from elsewhere if feedback rendered them.
+XSS_OUTPUT = """from IPython.display import HTML, SVG, Image, display
+print('<script>alert("stream")</script>')
+display(HTML('<script>alert("html")</script><b>bold</b>'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert("svg")</script></svg>'))
+display({'text/html': '<img src=x onerror=alert(1)>', 'text/plain': 'plain fallback'}, raw=True)
+display({'image/png': 'iVBORw0KGgo='}, raw=True, metadata={'image/png': {'width': '1 onerror=alert(2)'}})
+"""
+XSS_MARKDOWN = 'My notes <script>alert("md")</script> <img src="https://tracker.example/x.png"> $x^2$'
+
+
+def _xss(course):
+    from nbformat.v4 import new_markdown_cell
+
+    nb = fixture.student_notebook(course, "correct")
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    cube = nb.cells[ids.index("cube")]
+    cube.source = XSS_OUTPUT + cube.source
+    nb.cells.insert(ids.index("cube"), new_markdown_cell(XSS_MARKDOWN, metadata={"tags": ['"><script>x</script>']}))
+    return nb
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +69,7 @@ def graded(tmp_path_factory):
     fixture.submit(course, "corrupt", raw=b'{"cells": [ this is not json')
     fixture.submit(course, "misnamed", fixture.student_notebook(course), name="FX (1).ipynb")
     fixture.submit(course, "missing", raw=b"forgot the notebook", name="notes.txt")
+    fixture.submit(course, "xss", _xss(course))
     outcomes = grade(course, fixture.ASSIGNMENT, limits=LIMITS, workers=2, progress=False)
     return course, {o.student: o for o in outcomes}
 
@@ -80,9 +104,12 @@ def test_gradebook_summary_and_log_account_for_everyone(graded):
 def test_kernel_ran_sandboxed(graded):
     course, _ = graded
     log = (course.root / ".autograder" / "logs" / "grade-fx.log").read_text()
-    assert '"user": "nobody"' in log
+    assert '"user": "job uid ' in log
+    assert '"pid_namespace": true' in log
     assert "own network namespace" in log
-    assert str(course.root) in log  # covered in the kernel's mount namespace
+    # its own root: the course and the repository's secrets are simply not in it
+    assert '"root": "own (' in log
+    assert '"processes": 256' in log
 
 
 @pytest.mark.slow
@@ -122,3 +149,25 @@ def test_hidden_check_is_not_fooled(graded, student):
     course, _ = graded
     assert fixture.grades(course)[(student, "test_square_hidden")] == (0.0, False)
     assert fixture.grades(course)[("correct", "test_square_hidden")] == (2.0, False)
+
+
+@pytest.mark.slow
+def test_feedback_shows_student_content_as_text_and_renders_maths_offline(graded):
+    from autograder.feedback import MATHJAX, feedback
+
+    course, _ = graded
+    assert feedback(course, fixture.ASSIGNMENT, ["xss", "correct"])["xss"].startswith("ok")
+    folder = course.dir("feedback", "xss", fixture.ASSIGNMENT)
+    page = (folder / "fx.html").read_text()
+    for active in ('<script>alert', "onerror=alert", "<b>bold</b>", 'src="https://tracker', "<svg",
+                   '"><script>x'):
+        assert active not in page, active
+    assert "&lt;script&gt;alert(&quot;md&quot;)&lt;/script&gt;" in page  # shown, as text
+    assert "plain fallback" in page
+    scripts = re.findall(r'<script[^>]*src="([^"]*)"', page)
+    assert scripts and not [s for s in scripts if "://" in s], scripts  # nothing from the network
+    if MATHJAX.exists():
+        assert "mathjax/tex-svg-full.js" in scripts
+        assert (folder / "mathjax" / "tex-svg-full.js").stat().st_size == MATHJAX.stat().st_size
+    # the instructor's own markdown is still rendered
+    assert "<h1" in page and "Fixture assignment" in page

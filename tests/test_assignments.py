@@ -113,6 +113,87 @@ def test_check_modules_exist_for_every_graded_function():
             assert callable(getattr(module, f"check_{gid}")), f"{assignment}: no check_{gid}"
 
 
+# --------------------------------------------------------------------------- visible tests that teach
+
+
+def _visible_table(assignment):
+    import importlib
+
+    return getattr(importlib.import_module(f"tests.assignments.mutants_{assignment}"), "VISIBLE", {})
+
+
+def test_every_listed_mistake_is_caught_visibly():
+    """The mistakes students make most (issue 16) each have a VISIBLE entry, so the test below covers them."""
+    listed = {  # assignment: grade id: the mistakes that must fail visibly
+        "a1_activations_losses": {"softmax": ["one shift for the whole batch"],
+                                  "cross_entropy": ["gradient not divided by N"]},
+        "a4_optimizers": {"momentum_update": ["parameters updated in place"],
+                          "adam_update": ["eps added to sqrt(v), the paper's 'efficient' form"]},
+        "a6_pytorch": {"train_epoch": ["optimizer.zero_grad() forgotten: gradients accumulate"]},
+        "a7_keras": {"train_step": ["PyTorch's argument order loss_fn(predictions, targets) (symmetric for MSE only)"]},
+    }
+    for assignment, gids in listed.items():
+        table = _visible_table(assignment)
+        mutant_decl, _ = H.mutants(assignment)
+        for gid, whats in gids.items():
+            for what in whats:
+                assert what in table.get(gid, {}), f"{assignment}: {gid}: no VISIBLE entry for {what!r}"
+        for gid, entries in table.items():  # every VISIBLE entry is a declared mutant, graded by the round trip too
+            declared = {w for w, _ in mutant_decl[gid]}
+            assert set(entries) <= declared, f"{assignment}: {gid}: VISIBLE names undeclared mutants {set(entries) - declared}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_set_up_cell_holds_the_shared_visible_helpers(assignment):
+    """assert_close and friends are written once (tests/assignments/visible.py) and pasted verbatim."""
+    from tests.assignments.visible import SETUP_HELPERS, framework_of
+
+    setup = next(c for c in H.source_notebook(assignment).cells if A.nbgrader_meta(c).get("grade_id") == "setup")
+    if "def assert_close(" not in setup.source:
+        pytest.skip(f"{assignment} has no assert_close")
+    assert SETUP_HELPERS[framework_of(setup.source)] in setup.source, (
+        f"{assignment}: the set-up cell's helpers differ from tests/assignments/visible.py: paste them again")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_visible_tests_name_the_mistake(assignment, tmp_path):
+    """The visible tests alone (as in a student's kernel): the solution and every correct version pass
+    them; each mistake of VISIBLE fails its own unit's visible test with a message that names the cause."""
+    table = _visible_table(assignment)
+    mutant_decl, correct = H.mutants(assignment)
+    solution = H.solution_sources(H.source_notebook(assignment))
+    submissions, expected = {"the solution": {}}, {}
+    for gid, sources in correct.items():
+        for k, src in enumerate(sources):
+            submissions[f"{gid}: correct version #{k}"] = {gid: src}
+    for gid, entries in table.items():
+        changes = dict(mutant_decl[gid])
+        for what, phrase in entries.items():
+            label = f"{gid}: {what}"
+            submissions[label] = {gid: H.apply_change(solution[gid], changes[what])}
+            expected[label] = (f"test_{gid}", phrase)
+
+    results = H.run_visible(assignment, submissions, tmp_path)
+    problems = []
+    for label, failures in results.items():
+        if label in expected:
+            test_id, phrase = expected[label]
+            message = failures.get(test_id)
+            if message is None or phrase not in message:
+                problems.append(f"{label}: the visible failure should say {phrase!r}; it is {message!r}")
+            others = {t: m for t, m in failures.items() if t != test_id and m is not None}
+            if others:
+                problems.append(f"{label}: other units fail too: {others}")
+        else:
+            failed = {t: m for t, m in failures.items() if m is not None}
+            if failed:
+                problems.append(f"{label}: correct, yet its visible tests fail: {failed}")
+    assert not problems, "\n".join(problems)
+    for label, failures in results.items():  # no numpy scalar reprs (np.int64(1)) in what students read
+        for message in failures.values():
+            assert message is None or "np.int64(" not in message and "np.float64(" not in message, (label, message)
+
+
 # --------------------------------------------------------------------------- autograde round trip
 
 

@@ -131,3 +131,60 @@ def secret_solution_lines(source_nb) -> list[str]:
         inside |= sol
         outside |= {line.strip() for line in cell.source.splitlines() if line.strip()} - sol
     return sorted(inside - outside)
+
+
+# --------------------------------------------------------------------------- visible tests only (no nbgrader)
+
+_RUN_VISIBLE = r'''
+import contextlib, io, json, sys, warnings
+cells, submissions, out_path = json.load(open(sys.argv[1]))
+results = {}
+for label, answers in submissions.items():
+    ns, failures = {"__name__": "__main__"}, {}
+    for kind, gid, source in cells:
+        source = answers.get(gid, source) if kind == "answer" else source
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                exec(compile(source, f"<{gid}>", "exec"), ns)
+            if kind == "test":
+                failures[gid] = None
+        except Exception as e:  # a failing cell does not stop the notebook, as under nbgrader
+            failures[gid] = f"{type(e).__name__}: {e}"
+    results[label] = failures
+json.dump(results, open(out_path, "w"))
+'''
+
+
+def run_visible(assignment: str, submissions: dict[str, dict[str, str]], tmp: Path) -> dict[str, dict[str, str | None]]:
+    """Run the set-up cell, the answer cells and the *visible* part of every test cell, as a student's kernel would.
+
+    ``submissions``: {label: {grade_id: answer cell source}} (missing answers: the solution). Returns
+    {label: {test grade_id: None if the visible tests pass, else "ExceptionType: message"}}. One fresh
+    interpreter for all submissions (each gets a fresh namespace), started in the repository root.
+    """
+    import json
+    import subprocess
+    import sys
+
+    source = source_notebook(assignment)
+    solution = solution_sources(source)
+    cells = []
+    for cell in source.cells:
+        meta = A.nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if cell.cell_type != "code" or not gid:
+            continue
+        if meta.get("solution"):
+            cells.append(("answer", gid, solution[gid]))
+        elif meta.get("grade"):
+            cells.append(("test", gid, cell.source.split(A.BEGIN_HIDDEN)[0]))
+        else:
+            cells.append(("setup", gid, cell.source))
+    job, out = tmp / "visible_job.json", tmp / "visible_out.json"
+    job.write_text(json.dumps([cells, submissions, str(out)]))
+    script = tmp / "run_visible.py"
+    script.write_text(_RUN_VISIBLE)
+    repo = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, str(script), str(job)], cwd=repo, check=True, timeout=600,
+                   env={**__import__("os").environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"})
+    return json.loads(out.read_text())

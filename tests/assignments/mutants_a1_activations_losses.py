@@ -107,3 +107,15 @@ CORRECT = {
         "    return loss, grad",
     ],
 }
+
+# VISIBLE: {grade_id: {mutant description (in MUTANTS): a phrase its *visible* test failure must contain}}.
+# tests/test_assignments.py::test_visible_tests_name_the_mistake runs the visible tests alone (no nbgrader):
+# each of these mistakes fails them with a message that names its cause, and every correct version passes.
+VISIBLE = {
+    "softmax": {"one shift for the whole batch": "Subtract each row's own maximum",
+                "normalised over the batch (axis 0)": "the columns sum to 1, not the rows"},
+    "mse_loss": {"averaged over the samples only": "2 times too large, a factor of K, the number of outputs"},
+    "cross_entropy": {"averaged over classes as well (an erratum of the sources)":
+                      "3 times too small, a factor of K, the number of classes",
+                      "gradient not divided by N": "2 times too large, a factor of N, the number of samples"},
+}

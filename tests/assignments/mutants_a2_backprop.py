@@ -103,3 +103,11 @@ CORRECT = {
         "    return [tuple(p - lr * g for p, g in zip(pair, gpair)) for pair, gpair in zip(params, grads)]",
     ],
 }
+
+# VISIBLE: {grade_id: {mutant description (in MUTANTS): a phrase its *visible* test failure must contain}}.
+# tests/test_assignments.py::test_visible_tests_name_the_mistake runs the visible tests alone (no nbgrader):
+# each of these mistakes fails them with a message that names its cause, and every correct version passes.
+VISIBLE = {
+    "dense_backward": {"db averaged over the batch instead of summed": "4 times too small, a factor of N, the number",
+                       "dW transposed": "That is the transpose"},
+}

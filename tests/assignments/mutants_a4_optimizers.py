@@ -10,11 +10,14 @@ MUTANTS = {
     "adagrad_update": [
         ("squared gradients not accumulated", ("G = G + g * g", "G = g * g")),
         ("square root forgotten", ("(np.sqrt(G) + eps)", "(G + eps)")),
+        ("eps inside the square root", ("(np.sqrt(G) + eps)", "np.sqrt(G + eps)")),
         ("state accumulated in place", ("G = G + g * g", "G += g * g")),
     ],
     "rmsprop_update": [
         ("rho and 1 - rho swapped", ("s = rho * s + (1 - rho) * g * g", "s = (1 - rho) * s + rho * g * g")),
         ("square root forgotten", ("(np.sqrt(s) + eps)", "(s + eps)")),
+        ("eps inside the square root", ("(np.sqrt(s) + eps)", "np.sqrt(s + eps)")),
+        ("average updated in place", ("s = rho * s + (1 - rho) * g * g", "s *= rho\n    s += (1 - rho) * g * g")),
         ("old average used for the step", ("s = rho * s + (1 - rho) * g * g\n    return p - lr * g / (np.sqrt(s) + eps), s",
                                            "s_new = rho * s + (1 - rho) * g * g\n    return p - lr * g / (np.sqrt(s) + eps), s_new")),
     ],
@@ -23,6 +26,9 @@ MUTANTS = {
         ("bias correction one step late (t + 1)", ("(1 - beta1**t)", "(1 - beta1**(t + 1))")),
         ("second moment of g instead of g^2", ("v = beta2 * v + (1 - beta2) * g * g", "v = beta2 * v + (1 - beta2) * g")),
         ("moments updated in place", ("m = beta1 * m + (1 - beta1) * g", "m *= beta1\n    m += (1 - beta1) * g")),
+        ("eps added to sqrt(v), the paper's 'efficient' form",
+         ("return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+          "lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)\n    return p - lr_t * m / (np.sqrt(v) + eps), m, v")),
     ],
 }
 
@@ -70,4 +76,17 @@ CORRECT = {
         "    c1, c2 = 1 - pow(beta1, t), 1 - pow(beta2, t)\n"
         "    return p - lr * (new_m / c1) / (np.sqrt(new_v / c2) + eps), new_m, new_v",
     ],
+}
+
+# VISIBLE: {grade_id: {mutant description (in MUTANTS): a phrase its *visible* test failure must contain}}.
+# tests/test_assignments.py::test_visible_tests_name_the_mistake runs the visible tests alone (no nbgrader):
+# each of these mistakes fails them with a message that names its cause, and every correct version passes.
+VISIBLE = {
+    "momentum_update": {"parameters updated in place": "momentum_update changed its input p in place"},
+    "adagrad_update": {"state accumulated in place": "adagrad_update changed its input G in place",
+                       "eps inside the square root": "eps goes outside the root: sqrt(G) + eps"},
+    "rmsprop_update": {"average updated in place": "rmsprop_update changed its input s in place",
+                       "eps inside the square root": "eps goes outside the root: sqrt(s) + eps"},
+    "adam_update": {"moments updated in place": "adam_update changed its input m in place",
+                    "eps added to sqrt(v), the paper's 'efficient' form": "eps is added to sqrt(v_hat)"},
 }

@@ -12,6 +12,9 @@ MUTANTS = {
     "train_epoch": [
         ("optimizer.zero_grad() forgotten: gradients accumulate", ("        optimizer.zero_grad()          # 1. forget the last step's gradients\n", "")),
         ("returns the last batch's loss", ("return total / n", "return loss.item()")),
+        ("returns the sum of the losses, not their mean", ("return total / n", "return total")),
+        ("plain mean of the batch losses (the last batch is smaller)",
+         ("total += loss.item() * len(x)\n        n += len(x)", "total += loss.item()\n        n += 1")),
         ("step before backward", ("loss.backward()                # 3. back-propagation fills p.grad\n        optimizer.step()",
                                   "optimizer.step()\n        loss.backward()")),
     ],
@@ -105,4 +108,13 @@ CORRECT = {
         "        return (torch.einsum('nm,dm->nd', g, ctx.W), torch.einsum('nd,nm->dm', ctx.x, g),\n"
         "                torch.einsum('nm->m', g))",
     ],
+}
+
+# VISIBLE: {grade_id: {mutant description (in MUTANTS): a phrase its *visible* test failure must contain}}.
+# tests/test_assignments.py::test_visible_tests_name_the_mistake runs the visible tests alone (no nbgrader):
+# each of these mistakes fails them with a message that names its cause, and every correct version passes.
+VISIBLE = {
+    "train_epoch": {"optimizer.zero_grad() forgotten: gradients accumulate": "without optimizer.zero_grad()",
+                    "returns the sum of the losses, not their mean": "5 times too large, a factor of N",
+                    "plain mean of the batch losses (the last batch is smaller)": "the plain mean of the 3 batch losses"},
 }

@@ -53,3 +53,11 @@ CORRECT = {
         "    return float(keras.ops.convert_to_numpy(value))",
     ],
 }
+
+# VISIBLE: {grade_id: {mutant description (in MUTANTS): a phrase its *visible* test failure must contain}}.
+# tests/test_assignments.py::test_visible_tests_name_the_mistake runs the visible tests alone (no nbgrader):
+# each of these mistakes fails them with a message that names its cause, and every correct version passes.
+VISIBLE = {
+    "train_step": {"PyTorch's argument order loss_fn(predictions, targets) (symmetric for MSE only)":
+                   "Keras losses take the targets first"},
+}

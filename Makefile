@@ -2,7 +2,8 @@
 # refreshes what it depends on, so both work on a fresh machine with only Python.
 #
 #   make book    build the executed HTML textbook into _build/html
-#   make test    run the whole test suite
+#   make test    run the whole test suite (with the Colab-like run of every notebook)
+#   make pdf     the whole book as one PDF, _build/pdf/book.pdf
 #
 PYTHON ?= python3
 VENV   := .venv
@@ -10,8 +11,14 @@ BIN    := $(VENV)/bin
 # The virtual environment is rebuilt when the lock file or the package metadata changes.
 VENV_STAMP := $(VENV)/.installed
 MATHJAX    := _vendor/mathjax/tex-svg.js
+# The Colab-like environment of tests/test_colab.py: Python 3.12 as on Colab (pyenv's, or any
+# python3.12 on the PATH), Colab's framework versions (requirements/colab.txt), no book toolchain.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON312  ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+COLAB_VENV := .venv-colab
+COLAB_STAMP := $(COLAB_VENV)/.installed
 
-.PHONY: book sync-notebooks test env student-versions bench clean
+.PHONY: book pdf sync-notebooks test env colab-env student-versions bench clean
 
 # Strict (-W: any warning or cell error fails; -n: nitpicky references). --all re-reads every
 # page, so the warnings of unchanged pages are reported again (Sphinx's incremental build would
@@ -20,17 +27,41 @@ MATHJAX    := _vendor/mathjax/tex-svg.js
 book: $(VENV_STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
 
+# The whole book as one PDF: the book on one HTML page (the notebooks' outputs come from the
+# execution cache of `make book`), printed by headless Chromium (tools/pdf.py). CHROMIUM names
+# the browser (default: Debian's /usr/bin/chromium; GitHub's runners have google-chrome).
+CHROMIUM ?= /usr/bin/chromium
+pdf: $(VENV_STAMP) $(MATHJAX)
+	$(BIN)/jupyter-book build -W -n --keep-going --builder singlehtml .
+	$(BIN)/python tools/pdf.py --html _build/singlehtml --out _build/pdf/book.pdf --chromium $(CHROMIUM)
+
 # Write the Colab setup cell (from _config.yml) into every notebook and strip outputs.
 sync-notebooks: $(VENV_STAMP)
 	$(BIN)/python tools/colab.py sync
 
-test: $(VENV_STAMP) $(MATHJAX)
+test: $(VENV_STAMP) $(MATHJAX) $(COLAB_STAMP)
 	bash .ci/install-browser.sh
 	# Two pytest workers already fill both cores: one BLAS/OpenMP thread each, or
 	# multithreaded small matrix products fight over the cores and run many times slower.
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15
 
 env: $(VENV_STAMP)
+
+colab-env: $(COLAB_STAMP)
+
+# Rebuilt from scratch when requirements/colab.txt changes. course_lib is not installed here: the
+# notebooks' own set-up cell installs it, as on Colab (tests/test_colab.py). pip's cache makes a
+# rebuild on the same machine quick; a first install downloads about 4 GB (a CUDA build of torch).
+$(COLAB_STAMP): requirements/colab.txt
+	@test -n "$(PYTHON312)" || { echo "make: Python 3.12 is needed for the Colab-like environment (pyenv install 3.12)"; exit 1; }
+	rm -rf $(COLAB_VENV)
+	$(PYTHON312) -m venv $(COLAB_VENV)
+	@start=$$(date +%s); \
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip >$(COLAB_VENV)/pip.log 2>&1 \
+	&& $(COLAB_VENV)/bin/python -m pip install --quiet -r requirements/colab.txt >>$(COLAB_VENV)/pip.log 2>&1 \
+	|| { grep -v "is ignored: it is neither a file nor a directory" $(COLAB_VENV)/pip.log; exit 1; }; \
+	echo "Colab-like environment $(COLAB_VENV) installed in $$(( $$(date +%s) - start )) s ($$(du -sh $(COLAB_VENV) | cut -f1))"
+	touch $@
 
 $(VENV_STAMP): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -70,6 +70,7 @@ def _load_colab_tool():
 
 colab = _load_colab_tool()
 REPO_URL, BRANCH = colab.read_repository()
+RELEASE = colab.read_release()
 
 
 # --------------------------------------------------------------------------- the pages
@@ -109,7 +110,7 @@ EXECUTED_NOTEBOOKS = [ROOT / f"{d}.ipynb" for d in PAGES
 @pytest.mark.parametrize("path", colab.notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_notebook_is_normalised(path):
     """Colab setup cell first, no outputs or execution counts: what `tools/colab.py sync` writes."""
-    assert colab.problems(path, REPO_URL, BRANCH) == [], (
+    assert colab.problems(path, REPO_URL, RELEASE) == [], (
         f"{path.relative_to(ROOT)}: run `python tools/colab.py sync`")
 
 
@@ -134,33 +135,43 @@ def test_colab_address_of_a_notebook():
         "chapters/01_neural_networks.ipynb")
 
 
-def _run_setup_cell(monkeypatch, *, on_colab: bool) -> list[list[str]]:
+def _run_setup_cell(monkeypatch, *, on_colab: bool, installed: bool = True) -> list[list[str]]:
     """Execute the setup cell's source with subprocess.run recorded; return the commands."""
     commands = []
     monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: commands.append(cmd))
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     if on_colab:
         monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
-        # As on a fresh Colab runtime: course_lib is not installed yet.
+    if not installed:  # as on a fresh Colab runtime, or a student's own Python
         real_find_spec = importlib.util.find_spec
         monkeypatch.setattr(importlib.util, "find_spec",
                             lambda name, *a: None if name == "course_lib" else real_find_spec(name, *a))
-    exec(compile(colab.setup_source(REPO_URL, BRANCH), "colab-setup", "exec"), {})
+    exec(compile(colab.setup_source(REPO_URL, RELEASE), "colab-setup", "exec"), {})
     return commands
 
 
-def test_setup_cell_does_nothing_outside_colab(monkeypatch):
+def test_setup_cell_does_nothing_where_course_lib_is_installed(monkeypatch, capsys):
     assert "google.colab" not in sys.modules
     assert _run_setup_cell(monkeypatch, on_colab=False) == []
+    assert _run_setup_cell(monkeypatch, on_colab=True) == []  # a second run on Colab installs nothing
+    assert capsys.readouterr().out == ""
 
 
-def test_setup_cell_installs_only_course_lib_on_colab(monkeypatch):
-    commands = _run_setup_cell(monkeypatch, on_colab=True)
+def test_setup_cell_says_how_to_install_course_lib_outside_colab(monkeypatch, capsys):
+    assert _run_setup_cell(monkeypatch, on_colab=False, installed=False) == []
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, "one line"
+    assert f'pip install "course_lib @ git+{REPO_URL}@{RELEASE}"' in out
+
+
+def test_setup_cell_installs_only_the_pinned_course_lib_on_colab(monkeypatch):
+    commands = _run_setup_cell(monkeypatch, on_colab=True, installed=False)
     assert commands == [[sys.executable, "-m", "pip", "install", "--quiet",
-                         f"course_lib @ git+{REPO_URL}@{BRANCH}"]]
+                         f"course_lib @ git+{REPO_URL}@{RELEASE}"]]
     # The plain requirement (no [torch]/[tensorflow] extra, no --upgrade, no --force-reinstall)
-    # leaves Colab's torch and tensorflow alone.
+    # leaves Colab's torch and tensorflow alone; the release tag, not the branch head, is installed.
     assert not any(word in " ".join(commands[0]) for word in ("torch", "tensorflow", "[", "upgrade", "force"))
+    assert not commands[0][-1].endswith(f"@{BRANCH}")
 
 
 def test_sync_makes_a_notebook_normal(tmp_path):
@@ -170,14 +181,14 @@ def test_sync_makes_a_notebook_normal(tmp_path):
     nb.cells[1].execution_count = 1
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    assert set(colab.problems(path, REPO_URL, BRANCH)) == {
+    assert set(colab.problems(path, REPO_URL, RELEASE)) == {
         "the first cell is not the Colab setup cell", "committed outputs", "execution counts"}
-    assert colab.sync(path, REPO_URL, BRANCH) is True
-    assert colab.problems(path, REPO_URL, BRANCH) == []
-    assert colab.sync(path, REPO_URL, BRANCH) is False  # idempotent
+    assert colab.sync(path, REPO_URL, RELEASE) is True
+    assert colab.problems(path, REPO_URL, RELEASE) == []
+    assert colab.sync(path, REPO_URL, RELEASE) is False  # idempotent
     cells = nbformat.read(path, as_version=4).cells
     assert [c.source for c in cells[1:]] == ["# Title", "1 + 1"]
-    assert cells[0].source == colab.setup_source(REPO_URL, BRANCH)
+    assert cells[0].source == colab.setup_source(REPO_URL, RELEASE)
 
 
 # --------------------------------------------------------------------------- the build (slow)

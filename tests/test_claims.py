@@ -85,12 +85,29 @@ ALLOWED_NUMBERS = {
 # References to numbered things are not results: "section 7.5", "chapter 8", "Exercise 1.2", "Fig. 2.3".
 REFERENCE = re.compile(r"\b(?:[Ss]ections?|[Cc]hapters?|[Ee]xercises?|[Ff]ig\.|[Ff]igures?|[Ee]quations?|[Tt]ables?)"
                        r"\s+\d+(?:\.\d+)*(?:\s*(?:,|and|to|-)\s*\d+(?:\.\d+)*)*")
-RESULT_NUMBER = re.compile(r"(?<![\w.\-/^_])(\d+\.\d+|\d+(?:\.\d+)?\s?%)(?![\w.])")
+RESULT_NUMBER = re.compile(r"(?<![\w.\-/^_])(\d+\.\d+|\d+(?:\.\d+)?\s?%)(?!\w|\.\d)")
+
+
+def _without_code_blocks(markdown: str) -> str:
+    """The markdown without fenced code; the contents of fenced directives ({admonition}, ...) stay."""
+    kept, fences = [], []          # fences: (character, length, is code) of the open fences
+    for line in markdown.splitlines():
+        match = re.match(r"^\s*(`{3,}|~{3,})\s*(.*)$", line)
+        if match:
+            fence, info = match.groups()
+            if fences and not info and fence[0] == fences[-1][0] and len(fence) >= fences[-1][1]:
+                fences.pop()
+                continue
+            fences.append((fence[0], len(fence), not info.startswith("{") or info.startswith("{code")))
+            continue
+        if not any(is_code for _, _, is_code in fences):
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _prose(markdown: str) -> str:
     """The markdown without what is not prose: code, maths, roles, directives' options, links' targets."""
-    text = re.sub(r"```.*?```|~~~.*?~~~", " ", markdown, flags=re.S)         # code blocks
+    text = _without_code_blocks(markdown)                                    # code blocks
     text = re.sub(r"^:::.*$|^:\w+:.*$", " ", text, flags=re.M)               # directive lines, options
     text = re.sub(r"\$\$.*?\$\$(\s*\([\w-]+\))?", " ", text, flags=re.S)     # display maths
     text = re.sub(r"\$[^$]+\$", " ", text)                                   # inline maths
@@ -115,6 +132,8 @@ def test_the_heuristic_finds_typed_results():
     prose = _prose("The accuracy is 0.964 and 12 % of the steps are clipped; with $\\eta = 0.031$ and "
                    "{glue:text}`acc:.3f`, `lr=0.003` and 60 % of the data (section 7.5, Exercise 1.2).")
     assert RESULT_NUMBER.findall(prose) == ["0.964", "12 %", "60 %"]
+    fenced = "````{admonition} Solution\n:class: dropdown\nIt is 0.97.\n```python\nx = 20.0\n```\n````\n"
+    assert RESULT_NUMBER.findall(_prose(fenced)) == ["0.97"]
 
 
 # --------------------------------------------------------------------------- numbering

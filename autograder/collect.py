@@ -119,14 +119,16 @@ def identify(item: Item, roster: Roster, participants: dict[str, str]) -> Claim:
     if not _safe(item.path):
         return Claim(item, parts[-1] if parts else item.path, problem="unsafe path in the archive")
     top = parts[0]
-    mf = moodle.parse(top)
-    if mf is not None:
-        inner = "/".join(parts[1:]) or mf.rest
-        claim = Claim(item, inner, lms={"lms": "moodle", "participant_id": mf.participant_id},
-                      order=(item.time or dt.datetime.min,))
-        _moodle_student(claim, mf, roster, participants)
-        return claim
-    cf = canvas.parse(parts[-1]) if len(parts) == 1 else None
+    # An LMS name may sit below a folder the instructor added (a re-zipped or unpacked download).
+    for i, part in enumerate(parts):
+        mf = moodle.parse(part)
+        if mf is not None:
+            inner = "/".join(parts[i + 1:]) or mf.rest
+            claim = Claim(item, inner, lms={"lms": "moodle", "participant_id": mf.participant_id},
+                          order=(item.time or dt.datetime.min,))
+            _moodle_student(claim, mf, roster, participants)
+            return claim
+    cf = canvas.parse(parts[-1])  # Canvas zips are flat: the file name alone says who
     if cf is not None:
         name, n = canvas.without_unique_suffix(cf.display)
         claim = Claim(Item(item.path, item.data, None), name, order=(cf.attachment_id, n),

@@ -290,3 +290,13 @@ def test_two_lms_ids_matched_to_one_student_by_name_are_reported(course, tmp_pat
     z = _zip(tmp_path / "canvas.zip", [("doejane_111_1001_fx.ipynb", b"one"), ("doejane_222_1002_fx.ipynb", b"two")])
     rows = collect(course, "fx", z, roster, notebooks=["fx"])
     assert all(r.problem and "AMBIGUOUS" in r.status for r in rows) and _submitted(course, "s001") is None
+
+
+def test_lms_names_below_a_folder_the_instructor_added(course, roster, tmp_path):
+    z = _zip(tmp_path / "rezipped.zip", [
+        ("submissions/doejane_12345_1001_fx.ipynb", b"jane"),
+        ("a2 download/Bob Smith_555_assignsubmission_file_/fx.ipynb", b"bob", (2026, 11, 30, 10, 0, 0)),
+    ])
+    rows = collect(course, "fx", z, roster, notebooks=["fx"])
+    assert not [r for r in rows if r.problem]
+    assert _submitted(course, "s001") == b"jane" and _submitted(course, "s002") == b"bob"

@@ -84,6 +84,19 @@ def test_collect_grade_feedback_export(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("id,first_name,last_name,email,lms_user_id\ns001,Ann,One,a@x,101\n"
                       "s002,Bo,Two,b@x,102\ns003,Cy,Three,c@x,103\ns004,Di,Four,d@x,104\n")
+    # the roster (nbgrader's own format) into the gradebook: nbgrader's tools see the names
+    _run(course, "roster", str(roster))
+    nb_export = tmp_path / "nbgrader_grades.csv"
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--CsvExportPlugin.to={nb_export}"],
+                          cwd=course.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    nb_rows = {r["student_id"]: r for r in csv.DictReader(nb_export.open())}
+    assert nb_rows["s001"]["first_name"] == "Ann" and nb_rows["s001"]["email"] == "a@x"
+    assert float(nb_rows["s001"]["late_submission_penalty"]) == 1.0
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "import", str(roster)],
+                          cwd=course.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
     plain = tmp_path / "grades.csv"
     _run(course, "export", "-o", str(plain), "--roster", str(roster))
     rows = list(csv.DictReader(plain.open()))

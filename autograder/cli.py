@@ -266,12 +266,15 @@ def late(ctx, assignment, due, extensions, penalty, percent_per_day, grace_minut
     if penalty is not None:
         policy.set_policy(course, penalty, percent_per_day=percent_per_day, grace_minutes=grace_minutes,
                           zero_after_days=zero_after_days)
+    applied = policy.reapply(course, assignment)
     settings = policy.settings(course)
     click.echo(tabulate([("due (UTC)", policy.due(course, assignment) or "none"),
                          ("penalty", ", ".join(f"{k}={v}" for k, v in settings["policy"].items())),
                          ("extensions (hours)", ", ".join(f"{s}={h:g}" for s, h in
                                                           settings["extensions"].get(assignment, {}).items()) or "none")]))
-    click.echo("\napplied to each submission when it is graded; run `grade --force` to apply to graded ones")
+    late_ones = {s: p for s, p in applied.items() if p}
+    click.echo(f"\napplied to the {len(applied)} graded submissions ({len(late_ones)} with a penalty: "
+               f"{', '.join(f'{s} -{p:g}' for s, p in sorted(late_ones.items())) or 'none'}) and to every later grade")
     log.info("late %s: %s", assignment, settings)
 
 

@@ -181,9 +181,12 @@ def apply_penalty(course: Course, assignment: str, student: str) -> tuple[float,
     return penalty, f"late by {late / 3600:.1f} h: penalty {penalty:g}"
 
 
-def penalties(gb, assignment: str) -> dict[str, float]:
-    """student -> the late penalty nbgrader holds for `assignment` (sum over its notebooks)."""
-    out: dict[str, float] = {}
-    for sub in gb.assignment_submissions(assignment):
-        out[sub.student.id] = sum(nb.late_submission_penalty or 0 for nb in sub.notebooks)
-    return out
+def reapply(course: Course, assignment: str) -> dict[str, float]:
+    """Apply the current settings to every graded submission of `assignment` (no re-grading
+    needed: the penalty depends only on times and scores); return student -> penalty."""
+    from nbgrader.api import Gradebook
+
+    with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gb:
+        warnings.simplefilter("ignore")
+        students = [sub.student.id for sub in gb.assignment_submissions(assignment)]
+    return {s: apply_penalty(course, assignment, s)[0] for s in students}

@@ -112,3 +112,14 @@ def test_roster_reaches_the_gradebook(course, tmp_path):
     with _gb(course) as gb:
         st = gb.find_student("s001")
         assert (st.first_name, st.last_name, st.email, st.lms_user_id) == ("Jane", "Doe", "jane@uni.edu", "12345")
+
+
+def test_a_policy_set_after_grading_applies_without_regrading(course):
+    gradebooks.submit(course, "s001")
+    merge(course, gradebooks.result("s001", FULL, timestamp=dt.datetime(2026, 12, 3, 9, 0)))
+    assert grades(course, ["fx"]).scores["s001"]["fx"] == 3.0
+    late.set_due(course, "fx", dt.datetime(2026, 12, 1, 12, 0))
+    late.set_policy(course, "per_day", percent_per_day=10, zero_after_days=1)
+    assert late.reapply(course, "fx") == {"s001": 3.0}  # two started days > one: everything
+    late.set_extension(course, "fx", "s001", 72)
+    assert late.reapply(course, "fx") == {"s001": 0.0}

@@ -101,6 +101,11 @@ def _merge(course: Course, result: dict) -> Outcome:
                      + ("; the submission changed since: flagged for re-review" if changed else ""))
     if late_note:
         notes.append(late_note)
+    elif ts is None:
+        from .collect import lms_records
+
+        if lms_records(course, a).get(s, {}).get("late"):  # Canvas: a flag, no time to compute a penalty from
+            notes.append("Canvas marked it LATE; its zip has no submission time, so no penalty was computed")
     if result.get("status") != "ok":
         notes += result.get("error", [])
     return Outcome(s, result.get("status", "error"), score, max_score, notes,

@@ -157,7 +157,7 @@ def _canvas_student(claim: Claim, cf: canvas.CanvasFile, roster: Roster) -> None
         claim.student = by_id
         if by_slug and by_id not in by_slug:  # the id wins, but an instructor should know
             claim.lms["note"] = f"name {cf.slug!r} is {', '.join(by_slug)}'s; matched on the Canvas user id"
-    elif len(by_slug) == 1 and not roster.by("lms_user_id", cf.user_id):
+    elif len(by_slug) == 1:
         if roster.people[by_slug[0]].lms_user_id:  # that student has another Canvas id: not them
             claim.problem = f"Canvas user {cf.user_id} is not in the roster (name {cf.slug!r} has another id)"
         else:
@@ -185,6 +185,10 @@ def _moodle_student(claim: Claim, mf: moodle.MoodleFile, roster: Roster, partici
     for name in mf.names():  # longest first: the whole label, then without a group prefix
         hits = roster.by_name(name)
         if len(hits) == 1:
+            theirs = {k for k, v in participants.items() if v == hits[0]} | {roster.people[hits[0]].participant_id}
+            if theirs - {""}:  # that student is known under another participant id: not them
+                claim.problem = f"Moodle participant {pid} is not known; {name!r} is participant {min(theirs - {''})}"
+                return
             claim.student = hits[0]
             claim.lms["note"] = f"matched on the name {name!r}"
             return

@@ -300,3 +300,12 @@ def test_lms_names_below_a_folder_the_instructor_added(course, roster, tmp_path)
     rows = collect(course, "fx", z, roster, notebooks=["fx"])
     assert not [r for r in rows if r.problem]
     assert _submitted(course, "s001") == b"jane" and _submitted(course, "s002") == b"bob"
+
+
+def test_moodle_name_of_a_student_known_under_another_participant_id(course, roster, tmp_path):
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text("Identifier,Full name,Email address,Grade,Last modified (grade)\n"
+                     "Participant 71,Jane Doe,jane@uni.edu,,-\n")
+    z = _zip(tmp_path / "moodle.zip", [("Jane Doe_99_assignsubmission_file_/fx.ipynb", b"who?")])
+    rows = collect(course, "fx", z, roster, notebooks=["fx"], worksheet=sheet)
+    assert rows[0].problem and "participant 71" in rows[0].status and _submitted(course, "s001") is None

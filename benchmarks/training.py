@@ -2,6 +2,7 @@
 
     python benchmarks/training.py                    # digits and MNIST-shaped data, all frameworks
     python benchmarks/training.py --datasets mnist --epochs 3 --repeats 3
+    python benchmarks/training.py --datasets mnist --frameworks numpy --numpy-ref ef923e4
 
 One process, every framework on the same data, the same network (sizes, ReLU,
 Adam lr=1e-3, batch 128, no L2), the same number of epochs and the same
@@ -27,15 +28,29 @@ large square one.
 
 With a CUDA GPU, PyTorch and Keras also train there (rows marked cuda) and the
 speed-up over this machine's CPU is printed; every row says its device.
+
+``--numpy-ref REV`` adds a row "numpy@REV": course_lib's NumPy core as of that git
+revision (exported with ``git archive`` and imported as ``course_lib_ref``), interleaved
+with today's like every other row, so a change to the core is measured side by side in
+one run. The BLAS library and kernel NumPy runs (threadpoolctl) are printed first: with
+``OPENBLAS_CORETYPE`` forced, OpenBLAS may run older kernels than the CPU has.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import math
 import os
+import re
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -102,14 +117,53 @@ def initial_weights(sizes, seed):
     return [(W.astype(np.float32), b.astype(np.float32)) for W, b in init_params(spec)]
 
 
-def run_numpy(X, y, Xt, yt, epochs, seed, device=None):
-    from course_lib import MLPSpec
-    from course_lib.numpy import MLP, evaluate, fit
-
+def run_numpy(X, y, Xt, yt, epochs, seed, device=None, package: str = "course_lib"):
+    lib = importlib.import_module(package)
+    cn = importlib.import_module(f"{package}.numpy")
     sizes = [X.shape[1], *HIDDEN, 10]
-    model = MLP(MLPSpec(sizes, "relu"), params=initial_weights(sizes, seed))
-    h = fit(model, X, y, optimizer="adam", lr=LR, epochs=epochs, batch_size=BATCH, seed=seed, progress=False)
-    return h.seconds / epochs, evaluate(model, Xt, yt)["accuracy"]
+    model = cn.MLP(lib.MLPSpec(sizes, "relu"), params=initial_weights(sizes, seed))
+    h = cn.fit(model, X, y, optimizer="adam", lr=LR, epochs=epochs, batch_size=BATCH, seed=seed, progress=False)
+    return h.seconds / epochs, cn.evaluate(model, Xt, yt)["accuracy"]
+
+
+def run_numpy_ref(X, y, Xt, yt, epochs, seed, device=None):
+    """The NumPy core of ``--numpy-ref`` (see :func:`load_reference`)."""
+    return run_numpy(X, y, Xt, yt, epochs, seed, device, package="course_lib_ref")
+
+
+def load_reference(rev: str) -> str:
+    """Export course_lib at git revision ``rev`` and make it importable as ``course_lib_ref``.
+
+    Every ``course_lib`` in its sources is renamed, so both versions live in this process
+    and their runs can be interleaved. Returns the short hash of ``rev``.
+    """
+    root = Path(__file__).resolve().parents[1]
+    git = lambda *args: subprocess.run(["git", *args], cwd=root, capture_output=True, check=True).stdout  # noqa: E731
+    short = git("rev-parse", "--short", rev).decode().strip()
+    tmp = Path(tempfile.mkdtemp(prefix="course_lib_ref_"))
+    with tarfile.open(fileobj=io.BytesIO(git("archive", rev, "course_lib"))) as tar:
+        tar.extractall(tmp, filter="data")
+    (tmp / "course_lib").rename(tmp / "course_lib_ref")
+    for py in (tmp / "course_lib_ref").rglob("*.py"):
+        py.write_text(re.sub(r"\bcourse_lib\b", "course_lib_ref", py.read_text()))
+    sys.path.insert(0, str(tmp))
+    return short
+
+
+def blas_description() -> str:
+    """Which BLAS NumPy calls and which kernel it runs (threadpoolctl), in one line."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS: unknown (threadpoolctl is not installed)"
+    np.ones((2, 2)) @ np.ones((2, 2))  # make sure the BLAS library is loaded
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not blas:
+        return "BLAS: none found by threadpoolctl"
+    return "BLAS: " + "; ".join(
+        f"{i.get('internal_api')} {i.get('version')}, kernel {i.get('architecture')}, {i.get('num_threads')} threads"
+        for i in blas
+    ) + "".join(f"; {k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS") if k in os.environ)
 
 
 def run_products(X, y, Xt, yt, epochs, seed, device=None):
@@ -231,7 +285,7 @@ def gpu_available(framework: str) -> bool:
 
 
 FRAMEWORKS = {"numpy": run_numpy, "sklearn": run_sklearn, "torch": run_torch, "keras": run_keras,
-              "products": run_products}
+              "products": run_products, "numpy_ref": run_numpy_ref}
 
 
 def main(argv=None):
@@ -240,7 +294,10 @@ def main(argv=None):
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     parser.add_argument("--epochs", type=int, default=0, help="epochs per run (default: 100 digits, 2 mnist)")
     parser.add_argument("--repeats", type=int, default=0, help="runs per framework (default: 5)")
+    parser.add_argument("--numpy-ref", default=None, metavar="REV",
+                        help="also run course_lib's NumPy core as of this git revision, interleaved")
     args = parser.parse_args(argv)
+    print(blas_description())
 
     # The reference throughput is measured again after every round of runs and the best
     # value so far is used: one measurement taken in a slow moment of this noisy VM
@@ -250,6 +307,8 @@ def main(argv=None):
     # (row name, framework, device): with a GPU, PyTorch and Keras run on it as well.
     frameworks = args.frameworks.split(",")
     rows = [(fw, fw, "cpu") for fw in frameworks]
+    if args.numpy_ref:
+        rows.insert(1, (f"numpy@{load_reference(args.numpy_ref)}", "numpy_ref", "cpu"))
     on_gpu = [fw for fw in ("torch", "keras") if fw in frameworks and gpu_available(fw)]
     rows += [(f"{fw} cuda", fw, "cuda") for fw in on_gpu]
     if on_gpu:
@@ -280,7 +339,7 @@ def main(argv=None):
 
 def print_table(results, flops, peak):
     base = results.get("numpy")
-    print(f"{'framework':<12}{'s/epoch':>10}{'numpy/this':>11}{'GFLOP/s':>9}{'% matmul':>10}"
+    print(f"{'framework':<16}{'s/epoch':>10}{'numpy/this':>11}{'GFLOP/s':>9}{'% matmul':>10}"
           f"{'test acc (mean +- sd)':>24}{'vs numpy':>10}")
     for row, runs in results.items():
         t = statistics.median(r[0] for r in runs)
@@ -291,7 +350,7 @@ def print_table(results, flops, peak):
             acc, sd = statistics.mean(accs), (statistics.stdev(accs) if len(accs) > 1 else 0.0)
             accuracy = f"{acc:.2f} % +- {sd:.2f}"
             gap = f"{acc - statistics.mean(100 * b[1] for b in base):+.2f} pt" if base else "-"
-        print(f"{row:<12}{t:>10.4f}{ratio:>11}{flops / t / 1e9:>9.1f}{100 * flops / t / 1e9 / peak:>9.0f}%"
+        print(f"{row:<16}{t:>10.4f}{ratio:>11}{flops / t / 1e9:>9.1f}{100 * flops / t / 1e9 / peak:>9.0f}%"
               f"{accuracy:>24}{gap:>10}")
     for gpu_row in [r for r in results if r.endswith(" cuda")]:
         cpu = statistics.median(r[0] for r in results[gpu_row.split()[0]])

@@ -11,6 +11,11 @@ Notation used in the whole book (chapter 1): layer ``l = 1..L`` computes
 with a batch of ``N`` inputs stored row-wise (batch-first):
 ``a^{l-1}`` is (N, n_{l-1}), ``W^l`` is (n_{l-1}, n_l), ``b^l`` is (n_l,).
 ``W^l[j, k]`` connects unit ``j`` of layer ``l-1`` to unit ``k`` of layer ``l``.
+
+Two rules are written here once for the three frameworks: a sigmoid or softmax output
+and its cross-entropy are computed together from the logits z^L (:data:`LOGIT_LOSSES`,
+:attr:`MLPSpec.logits_loss`), and which losses classify (:func:`is_classifier`). How
+inputs and targets are read is the other shared rule, in :mod:`course_lib.validate`.
 """
 
 from __future__ import annotations

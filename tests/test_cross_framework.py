@@ -167,7 +167,7 @@ def _train_data():
     return rng.normal(size=(40, 5)), rng.integers(0, 3, size=40)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
 def test_torch_training_follows_numpy(optimizer):
     """Full-batch training (so the shuffle cannot matter): the same weights after every step.
 
@@ -183,17 +183,19 @@ def test_torch_training_follows_numpy(optimizer):
         assert rel_error(Wa, Wb) < 1e-10 and rel_error(ba, bb) < 1e-10
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
 @pytest.mark.parametrize("how", ["fit", "fit_custom"])
-def test_keras_training_follows_numpy(how):
-    """Keras's compile/fit and the GradientTape loop, full batch SGD: the NumPy weights after every step.
+def test_keras_training_follows_numpy(how, optimizer):
+    """Keras's compile/fit and the GradientTape loop, full batch: the NumPy weights after every step.
 
-    lr = 2^-4 because Keras keeps its hyperparameters in float32 (the learning rate
-    in a float32 variable, the momentum cast from a float32 constant): 0.05 or a
-    momentum of 0.9 would be rounded and the float64 trajectories would part at 1e-9.
+    Every optimizer, and lr = 0.05 (not a power of 2): course_lib.keras's optimizers are the
+    book's formulas with the learning rate and constants in the model's dtype, so nothing is
+    rounded to float32 (Keras's own keep the learning rate in a float32 variable, and its
+    Adagrad, RMSprop and Adam put eps elsewhere).
     """
     X, y = _train_data()
     a, b = cn.MLP(TRAIN_SPEC, dtype="float64"), ck.MLP(TRAIN_SPEC, dtype="float64")
-    kw = dict(optimizer="sgd", lr=0.0625, epochs=5, batch_size=len(X), progress=False)
+    kw = dict(optimizer=optimizer, lr=0.05, epochs=5, batch_size=len(X), progress=False)
     ha, hb = cn.fit(a, X, y, **kw), getattr(ck, how)(b, X, y, **kw)
     tol = tolerance(("numpy", "keras"), "float64")
     assert rel_error(ha["loss"], hb["loss"]) < tol

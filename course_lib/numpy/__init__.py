@@ -3,12 +3,17 @@
 Modules, one concept each:
 
 ``activations``  f(z) and f'(z) for every activation; stable softmax and log-softmax
-``losses``       each loss returns ``(loss, dloss/dprediction)``
+``losses``       each loss returns ``(loss, dloss/dprediction)``; the fused ones take logits
 ``layers``       ``dense_forward -> (out, cache)`` and ``dense_backward(dout, cache) -> (dx, dW, db)``
 ``init``         normal, Glorot/Xavier and He initialisation
-``mlp``          :class:`MLP`: forward and backward through the four back-propagation equations
+``mlp``          :class:`MLP`, built from the functions of ``layers``: the four back-propagation equations
 ``optim``        SGD, momentum, Adagrad, RMSprop, Adam with one interface
 ``train``        mini-batch training with validation, early stopping, a progress bar
+
+Everything computes in the dtype of its inputs: an ``MLP`` in its own dtype (float32 by
+default, float64 for gradient checks), a loss or layer function in its argument's
+(``binary_cross_entropy`` on probabilities clips in float64 and returns its gradient in
+the input's dtype). Only NumPy is needed.
 """
 
 from course_lib.numpy.mlp import MLP

@@ -64,7 +64,7 @@ def dense_backward(dout, cache, dW=None, db=None, need_dx: bool = True):
     if dout.shape != (x.shape[0], W.shape[1]):
         raise ValueError(f"dout must have shape {(x.shape[0], W.shape[1])}; got {dout.shape}")
     dW = np.matmul(x.T, dout, out=dW)
-    db = np.sum(dout, axis=0, out=db)
+    db = dout.sum(axis=0, out=db)
     return (dout @ W.T if need_dx else None), dW, db
 
 

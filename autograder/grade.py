@@ -330,7 +330,8 @@ class Log:
         entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "student": student,
                  "status": status}
         if result:
-            entry.update({k: result.get(k) for k in ("notes", "incidents", "error", "sandbox", "network")})
+            entry.update({k: result.get(k) for k in ("notes", "incidents", "error", "sandbox", "network",
+                                                     "phases", "execute_seconds")})
         with open(self.path, "a") as f:
             f.write(json.dumps(entry) + "\n")
         if result and result.get("log"):  # nbgrader's own log of this submission, kept beside

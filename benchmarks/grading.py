@@ -12,10 +12,15 @@ per-submission overhead of the tool beyond the notebook's own execution
 The tool runs the hidden checks in a warm per-submission check service
 (autograder/checks/service.py); plain nbgrader, on the same notebooks, starts
 a fresh interpreter per check. That difference is part of what is measured.
+
+The tool runs with its isolation on (autograder/SECURITY.md: a uid per job, PID
+and mount namespaces, an own root, limits); the line "isolation" says what was
+in force in how many jobs (as root; without root there is none to measure).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -54,6 +59,32 @@ def make_submissions(course: Course, assignment: str, n: int) -> None:
         fixture.submit(course, f"student{i:03d}", nb, name=f"{assignment}.ipynb", assignment=assignment)
 
 
+def isolation(course: Course, assignment: str) -> str:
+    """What the jobs' sandbox reports say was in force (from the grading log)."""
+    log = course.root / ".autograder" / "logs" / f"grade-{assignment}.log"
+    reports = [json.loads(line).get("sandbox") or {} for line in log.read_text().splitlines()]
+    n = len(reports)
+    own_uid = sum(str(r.get("user", "")).startswith("job uid") for r in reports)
+    pid_ns = sum(bool(r.get("pid_namespace")) for r in reports)
+    root = sum(str(r.get("root", "")).startswith("own") for r in reports)
+    uids = len({r.get("user") for r in reports if str(r.get("user", "")).startswith("job uid")})
+    return (f"own uid {own_uid}/{n} ({uids} distinct), PID namespace {pid_ns}/{n}, own root {root}/{n}, "
+            f"process limit {reports[0].get('limits', {}).get('processes') if reports else None}")
+
+
+def phases(course: Course, assignment: str) -> str:
+    """Mean wall seconds of each phase of a job (from the grading log), execution apart."""
+    log = course.root / ".autograder" / "logs" / f"grade-{assignment}.log"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    entries = [e for e in entries if e.get("phases")]
+    if not entries:
+        return "-"
+    names = list(entries[0]["phases"])
+    mean = {n: sum(e["phases"].get(n, 0) for e in entries) / len(entries) for n in names}
+    mean["of which notebook execution"] = sum(e.get("execute_seconds") or 0 for e in entries) / len(entries)
+    return ", ".join(f"{n} {v:.2f}" for n, v in mean.items())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--assignment", default="a2_backprop")
@@ -89,6 +120,8 @@ def main() -> None:
         print(f"overhead / submission {overhead:8.2f} s  beyond the notebook's own execution "
               f"({executing:.2f} s) in each job (goal <= 2 s)")
         print(f"scores identical      {ours == theirs and len(ours) > 0}   ({len(ours)} grade cells)")
+        print(f"isolation             {isolation(course, assignment)}")
+        print(f"job phases (mean s)   {phases(course, assignment)}")
         bad = [o for o in outcomes if o.status != "ok"]
         if bad:
             print("grading failures:", [(o.student, o.status, o.notes) for o in bad])

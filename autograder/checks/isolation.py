@@ -304,18 +304,27 @@ def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:
             buf.write(chunk)
 
 
-def _via_zygote(request: bytes, timeout: float) -> tuple[bytes, bool]:
-    """Under the grader: a student process forked by the zygote (boxed, the job's uid)."""
+def _via_zygote(request: bytes, timeout: float, preload: list) -> tuple[bytes, bool]:
+    """Under the grader: a student process forked by the zygote (boxed, the job's uid).
+
+    The zygote's monitor kills the student process at ``timeout`` (from its start, after any
+    framework was loaded into the zygote); here we wait that long plus the loading.
+    """
     import socket
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    allowance = 120.0 if preload else 5.0
     try:
-        socket.send_fds(ZYGOTE, [json.dumps({"timeout": timeout}).encode()], [theirs.fileno()])
+        socket.send_fds(ZYGOTE, [json.dumps({"timeout": timeout, "preload": preload}).encode()],
+                        [theirs.fileno()])
         theirs.close()
-        ours.settimeout(timeout + 5)
+        ours.settimeout(timeout + allowance)
         ours.sendall(request)
         ours.shutdown(socket.SHUT_WR)
-        return _read_until(ours.fileno(), time.monotonic() + timeout)
+        start = time.monotonic()
+        data, timed_out = _read_until(ours.fileno(), start + timeout + allowance)
+        # killed by the monitor at its time limit: a timeout, not a crash
+        return data, timed_out or (not data and time.monotonic() - start >= timeout)
     except OSError:
         return b"", False  # the zygote is gone: reported like a crash
     finally:
@@ -351,8 +360,11 @@ def _via_fork(request: bytes, timeout: float) -> tuple[bytes, bool]:
 
 def _run_student(check: HiddenCheck, payload: bytes, cases: list[Case]):
     request = pickle.dumps((payload, _task(check, cases)))
-    run = _via_zygote if ZYGOTE is not None else _via_fork
-    data, timed_out = run(request, check.timeout)
+    if ZYGOTE is not None:
+        names = set(getattr(getattr(check.call, "__code__", None), "co_names", ()))
+        data, timed_out = _via_zygote(request, check.timeout, sorted(names & {"torch", "keras", "tensorflow"}))
+    else:
+        data, timed_out = _via_fork(request, check.timeout)
     if timed_out:
         raise CheckFailure(f"did not finish within {check.timeout:g} s (an endless loop, or far too slow)")
     try:

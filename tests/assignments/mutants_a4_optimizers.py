@@ -6,6 +6,8 @@ MUTANTS = {
         ("parameters moved with the old velocity", ("v = mu * v - lr * g\n    return p + v, v",
                                                     "v_new = mu * v - lr * g\n    return p + v, v_new")),
         ("parameters updated in place", ("return p + v, v", "p += v\n    return p, v")),
+        ("lr and mu swapped in the signature (the visible tests pass them by keyword)",
+         ("def momentum_update(p, g, v, lr=0.01, mu=0.9):", "def momentum_update(p, g, v, mu=0.9, lr=0.01):")),
     ],
     "adagrad_update": [
         ("squared gradients not accumulated", ("G = G + g * g", "G = g * g")),

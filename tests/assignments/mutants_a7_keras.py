@@ -14,6 +14,8 @@ MUTANTS = {
          ("loss = loss_fn(y, out)", "loss = loss_fn(y, keras.ops.softmax(out))")),
         ("returns the loss after the update", ("return float(loss)",
                                                "return float(loss_fn(y, model(x, training=False)))")),
+        ("only the first layer trained (enough for the one-layer model of the visible test)",
+         ("grads = tape.gradient(loss, model.trainable_variables)", "grads = tape.gradient(loss, model.trainable_variables[:2])")),
         ("PyTorch's argument order loss_fn(predictions, targets) (symmetric for MSE only)",
          ("loss = loss_fn(y, out)", "loss = loss_fn(out, y)")),
     ],

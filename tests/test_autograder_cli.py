@@ -132,3 +132,12 @@ def test_a_broken_download_is_one_line_and_nothing_is_written(tmp_path):
     out = _run(course, "collect", "fx", str(bad), check=False)
     assert out.returncode == 2 and "download it from the LMS again" in out.stderr
     assert not (course.root / "submitted").exists()
+
+    import zipfile
+
+    canvas = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(canvas, "w") as z:  # a Canvas download, and no --roster
+        z.writestr("doejane_12345_1001_fx.ipynb", "{}")
+    out = _run(course, "collect", "fx", str(canvas), check=False)
+    assert out.returncode == 1 and "0 notebooks from 0 students" in out.stdout
+    assert "hint: this is an LMS download; pass --roster" in out.stdout

@@ -159,10 +159,11 @@ def test_feedback_shows_student_content_as_text_and_renders_maths_offline(graded
     assert feedback(course, fixture.ASSIGNMENT, ["xss", "correct"])["xss"].startswith("ok")
     folder = course.dir("feedback", "xss", fixture.ASSIGNMENT)
     page = (folder / "fx.html").read_text()
-    for active in ('<script>alert', "onerror=alert", "<b>bold</b>", 'src="https://tracker', "<svg",
-                   '"><script>x'):
+    # (the cell's source shows these strings too, escaped: what must not appear is live markup)
+    for active in ('<script>alert', "<img src=x onerror", "<b>bold</b>", '<img src="https://tracker', "<svg",
+                   '"><script>x', "width=1 onerror"):
         assert active not in page, active
-    assert "&lt;script&gt;alert(&quot;md&quot;)&lt;/script&gt;" in page  # shown, as text
+    assert '&lt;script&gt;alert("md")&lt;/script&gt;' in page  # shown, as text
     assert "plain fallback" in page
     scripts = re.findall(r'<script[^>]*src="([^"]*)"', page)
     assert scripts and not [s for s in scripts if "://" in s], scripts  # nothing from the network

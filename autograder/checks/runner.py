@@ -120,6 +120,7 @@ def start_zygote(box: dict) -> socket.socket | None:
             except OSError:  # no namespaces on this machine: still the job's uid and limits
                 boxed = True
             if boxed:
+                _preload(box.get("preload", []))  # while the notebook starts: the first check is warm too
                 _serve(theirs, box)
             code = 0
         finally:

@@ -117,6 +117,20 @@ def check_targets(loss: str, y, n_outputs: int, n_samples: int | None = None) ->
     return y
 
 
+def check_weights(params, shapes) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(W^1, b^1), ...]`` as arrays, checked against ``shapes`` = ``[(W shape, b shape), ...]``
+    (:meth:`course_lib.spec.MLPSpec.shapes`) *before* anything is copied, so a wrong list
+    leaves a model as it was. The one weight check of NumPy's, PyTorch's and Keras's ``set_weights``.
+    """
+    if len(params) != len(shapes):
+        raise ValueError(f"expected {len(shapes)} (W, b) pairs; got {len(params)}")
+    params = [(np.asarray(W), np.asarray(b)) for W, b in params]
+    for l, ((W, b), (w_shape, b_shape)) in enumerate(zip(params, shapes), start=1):
+        if W.shape != tuple(w_shape) or b.shape != tuple(b_shape):
+            raise ValueError(f"layer {l}: expected W {tuple(w_shape)} and b {tuple(b_shape)}; got W {W.shape} and b {b.shape}")
+    return params
+
+
 def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     """Raise a ValueError unless ``a`` and ``b`` have the same shape."""
     if a.shape != b.shape:

@@ -28,7 +28,7 @@ import numpy as np
 
 from course_lib.numpy.init import init_params
 from course_lib.spec import ELU_ALPHA, LEAKY_RELU_SLOPE, MLPSpec
-from course_lib.validate import check_targets
+from course_lib.validate import check_targets, check_weights
 
 
 def as_keras_dtype(dtype) -> str:
@@ -187,13 +187,7 @@ def get_weights(model):
 def set_weights(model, params) -> None:
     """Copy ``[(W^1, b^1), ...]`` (from any framework's ``get_weights``) into ``model``, checking shapes."""
     layers = _dense_layers(model)
-    if len(params) != len(layers):
-        raise ValueError(f"expected {len(layers)} (W, b) pairs; got {len(params)}")
-    params = [(np.asarray(W), np.asarray(b)) for W, b in params]
-    for l, ((W, b), layer) in enumerate(zip(params, layers), start=1):
-        w_shape, b_shape = tuple(layer.kernel.shape), tuple(layer.bias.shape)
-        if W.shape != w_shape or b.shape != b_shape:  # check all before assigning any
-            raise ValueError(f"layer {l}: expected W {w_shape} and b {b_shape}; got W {W.shape} and b {b.shape}")
+    params = check_weights(params, [(tuple(layer.kernel.shape), tuple(layer.bias.shape)) for layer in layers])
     for (W, b), layer in zip(params, layers):
         layer.kernel.assign(W.astype(layer.kernel.dtype))  # same (n_in, n_out) layout: no transpose
         layer.bias.assign(b.astype(layer.bias.dtype))

@@ -30,7 +30,7 @@ from course_lib.numpy.init import init_params
 from course_lib.numpy.layers import activation_backward, activation_forward, dense_backward, dense_forward
 from course_lib.numpy.losses import LOGIT_LOSSES, LOSSES
 from course_lib.spec import MLPSpec
-from course_lib.validate import check_2d
+from course_lib.validate import check_2d, check_weights
 
 
 class MLP:
@@ -84,16 +84,9 @@ class MLP:
 
     def set_weights(self, params) -> None:
         """Copy ``[(W^1, b^1), ...]`` into the network, checking every shape."""
-        if len(params) != self.spec.n_layers:
-            raise ValueError(f"expected {self.spec.n_layers} (W, b) pairs; got {len(params)}")
-        for l, ((W, b), (w_shape, b_shape)) in enumerate(zip(params, self.spec.shapes()), start=1):
-            W, b = np.asarray(W), np.asarray(b)
-            if W.shape != w_shape or b.shape != b_shape:
-                raise ValueError(
-                    f"layer {l}: expected W {w_shape} and b {b_shape}; got W {W.shape} and b {b.shape}"
-                )
-            self.weights[l - 1][...] = W
-            self.biases[l - 1][...] = b
+        for l, (W, b) in enumerate(check_weights(params, self.spec.shapes())):
+            self.weights[l][...] = W
+            self.biases[l][...] = b
 
     # ------------------------------------------------------------------ passes
     def forward(self, x):

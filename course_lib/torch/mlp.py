@@ -25,7 +25,7 @@ from torch import nn
 
 from course_lib.numpy.init import init_params
 from course_lib.spec import ELU_ALPHA, LEAKY_RELU_SLOPE, MLPSpec
-from course_lib.validate import TARGET_KINDS, check_targets
+from course_lib.validate import TARGET_KINDS, check_targets, check_weights
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -225,12 +225,7 @@ class MLP(nn.Module):
 
     def set_weights(self, params) -> None:
         """Copy ``[(W^1, b^1), ...]`` (W^l of shape (n_{l-1}, n_l)) into the layers, checking shapes."""
-        if len(params) != self.spec.n_layers:
-            raise ValueError(f"expected {self.spec.n_layers} (W, b) pairs; got {len(params)}")
-        params = [(np.asarray(W), np.asarray(b)) for W, b in params]
-        for l, ((W, b), (w_shape, b_shape)) in enumerate(zip(params, self.spec.shapes()), start=1):
-            if W.shape != w_shape or b.shape != b_shape:  # check all before copying any
-                raise ValueError(f"layer {l}: expected W {w_shape} and b {b_shape}; got W {W.shape} and b {b.shape}")
+        params = check_weights(params, self.spec.shapes())
         with torch.no_grad():  # an assignment, not part of any computation to differentiate
             for (W, b), layer in zip(params, self.layers):
                 layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))  # nn.Linear keeps W^T

@@ -127,3 +127,48 @@ def test_bad_shapes_raise_clear_errors():
         model.set_weights([(np.zeros((3, 4)), np.zeros(4))])
     with pytest.raises(ValueError, match="dtype must be float32 or float64"):
         MLP(model.spec, dtype=np.int32)
+
+
+def test_the_mlp_is_built_from_the_layer_functions(monkeypatch):
+    """One back-propagation in course_lib: the MLP's passes are the cs231n-style layer
+    functions of course_lib.numpy.layers (those of chapter 3 and assignment a2), one call
+    each per layer, and nothing else computes a layer's product."""
+    import course_lib.numpy.mlp as mlp_module
+
+    calls = []
+    for name in ("dense_forward", "dense_backward", "activation_forward", "activation_backward"):
+        original = getattr(mlp_module, name)
+        monkeypatch.setattr(mlp_module, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    model, x, y = make_case("mse", 0, l2=0.0)
+    L = model.spec.n_layers
+    model.loss(x, y)
+    assert calls.count("dense_forward") == calls.count("activation_forward") == L
+    assert calls.count("dense_backward") == L
+    assert calls.count("activation_backward") == L  # BP1 for the output layer, BP2 for the L - 1 below
+    # and the gradients are the ones the layer functions give when chained by hand
+    calls.clear()
+    from course_lib.numpy.layers import activation_backward, activation_forward, dense_backward, dense_forward
+    from course_lib.numpy.losses import mse_loss
+
+    a, caches = x, []
+    for W, b, act in zip(model.weights, model.biases, model.spec.activations):
+        z, dense_cache = dense_forward(a, W, b)
+        a, act_cache = activation_forward(z, act)
+        caches.append((dense_cache, act_cache))
+    _, grad = mse_loss(a, y)
+    expected = []
+    for dense_cache, act_cache in reversed(caches):
+        grad, dW, db = dense_backward(activation_backward(grad, act_cache), dense_cache)
+        expected.append((dW, db))
+    for (dW, db), (eW, eb) in zip(model.loss(x, y)[1], reversed(expected)):
+        assert rel_error(dW, eW) < 1e-14 and rel_error(db, eb) < 1e-14
+
+
+def test_float32_network_with_a_confident_sigmoid_output_has_a_finite_loss():
+    """sigma(40) == 1 in float32: the loss from probabilities was NaN (0 * log 0); from the logits it is exact."""
+    spec = MLPSpec((1, 1), ("sigmoid",), loss="binary_cross_entropy")
+    model = MLP(spec, dtype=np.float32, params=[(np.array([[40.0]]), np.array([0.0]))])
+    x, y = np.array([[1.0], [-1.0]], np.float32), np.array([1.0, 0.0], np.float32)
+    assert model.forward(x)[0][0, 0] == 1.0  # the probability has rounded to 1 ...
+    loss, grads = model.loss(x, y)
+    assert 0 < loss < 1e-15 and np.isfinite(grads[0][0]).all()  # ... the loss has not: log1p(e^-40)

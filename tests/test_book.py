@@ -468,6 +468,148 @@ def test_colab_button_opens_this_notebook(rendered, docname):
         assert colab_links == set(), "a Markdown page has no notebook to open"
 
 
+# --------------------------------------------------------------------------- search, dark mode, PDF (slow)
+
+# A query and the page it must find: words of each chapter's own subject (the index is stemmed).
+SEARCHES = [("softmax cross-entropy", "chapters/06_classification"),
+            ("universal approximation theorem", "chapters/02_universal_approximation"),
+            ("dual numbers", "chapters/04_automatic_differentiation"),
+            ("GradientTape", "chapters/09_keras")]
+
+
+@contextlib.contextmanager
+def _page(browser):
+    """A new page of the test browser; `page.errors` collects its JavaScript errors."""
+    page = browser.context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query, docname", SEARCHES, ids=[q for q, _ in SEARCHES])
+def test_search_finds_the_chapter(browser, site, query, docname):
+    """The search box of a page (Ctrl+K, as a reader would) leads to results that include the chapter."""
+    with _page(browser) as page:
+        page.goto(f"{site}/{PAGES[1]}.html", wait_until="load", timeout=120_000)
+        page.keyboard.press("Control+k")
+        field = page.locator("input[name=q]:visible").first
+        field.fill(query)
+        field.press("Enter")
+        page.wait_for_url("**/search.html?q=*", timeout=60_000)
+        page.wait_for_function("() => /Search finished/.test(document.querySelector('#search-results')"
+                               "?.textContent || '')", timeout=120_000)
+        found = page.eval_on_selector_all("#search-results ul.search li > a",
+                                          "links => links.map(a => a.getAttribute('href'))")
+        assert page.errors == []
+    assert f"{docname}.html" in {link.split("#")[0] for link in found}, found
+
+
+@pytest.mark.slow
+def test_search_of_nonsense_finds_nothing(browser, site):
+    with _page(browser) as page:
+        page.goto(f"{site}/search.html?q=qwzxvbnmplk", wait_until="load", timeout=120_000)
+        page.wait_for_function("() => (document.querySelector('#search-results')?.textContent || '')"
+                               ".includes('did not match')", timeout=120_000)
+        assert page.eval_on_selector_all("#search-results ul.search li", "items => items.length") == 0
+
+
+_LOOK_JS = """() => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c); return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
+  const body = getComputedStyle(document.body);
+  const article = document.querySelector('article.bd-article') || document.body;
+  return {mode: document.documentElement.dataset.mode, theme: document.documentElement.dataset.theme,
+          background: lum(body.backgroundColor), text: lum(getComputedStyle(article).color)};
+}"""
+
+
+@pytest.mark.slow
+def test_dark_mode_follows_the_reader_and_the_switch(browser, site):
+    """Dark when the reader's system asks for it; the theme switch turns it on and off, and it sticks."""
+    url = f"{site}/{PAGES[1]}.html"
+
+    with _page(browser) as page:
+        page.emulate_media(color_scheme="dark")
+        page.goto(url, wait_until="load", timeout=120_000)
+        look = page.evaluate(_LOOK_JS)
+        assert look["theme"] == "dark" and look["background"] < 0.2 and look["text"] > 0.6, look
+        page.emulate_media(color_scheme="light")
+        page.evaluate("() => localStorage.setItem('mode', 'light')")
+        page.reload(wait_until="load")
+        look = page.evaluate(_LOOK_JS)
+        assert look["theme"] == "light" and look["background"] > 0.8 and look["text"] < 0.4, look
+        seen = []
+        for _ in range(3):  # the switch cycles light, dark and the system's choice
+            page.click("button.theme-switch-button")
+            seen.append(page.evaluate(_LOOK_JS))
+            if seen[-1]["theme"] == "dark":
+                break
+        assert seen[-1]["theme"] == "dark" and seen[-1]["background"] < 0.2, seen
+        page.goto(f"{site}/{PAGES[2]}.html", wait_until="load", timeout=120_000)
+        assert page.evaluate(_LOOK_JS)["theme"] == "dark", "the choice holds on the next page"
+        page.evaluate("() => localStorage.removeItem('mode')")
+        assert page.errors == []
+
+
+PDF = BUILD / "pdf" / "book.pdf"
+
+
+@pytest.fixture(scope="session")
+def pdf(book) -> Path:
+    """`make pdf`'s two steps, after the HTML build (whose execution cache they reuse); once per run."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    stamp = BUILD / ".test-pdf-result.json"
+    with _file_lock(BUILD / ".test-pdf.lock"):
+        if stamp.exists() and json.loads(stamp.read_text()).get("run_id") == run_id:
+            return PDF
+        PDF.unlink(missing_ok=True)
+        log = ""
+        for command in (BUILD_COMMAND[:2] + ["-W", "-n", "--keep-going", "--builder", "singlehtml", "."],
+                        [sys.executable, str(ROOT / "tools" / "pdf.py"), "--html", str(BUILD / "singlehtml"),
+                         "--out", str(PDF), "--chromium", str(CHROMIUM)]):
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+                                  env={**os.environ, "NO_COLOR": "1"})
+            log += done.stdout + done.stderr
+            assert done.returncode == 0, f"{' '.join(command[:3])} failed:\n{log[-5000:]}"
+        assert build_problems(log) == [], "\n".join(build_problems(log)[:30])
+        stamp.write_text(json.dumps({"run_id": run_id}))
+    return PDF
+
+
+def _chapter_titles() -> list[str]:
+    titles = []
+    for docname in PAGES:
+        path = ROOT / f"{docname}.ipynb"
+        if path.exists() and docname.startswith("chapters/0"):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type == "markdown" and cell.source.startswith("# "):
+                    titles.append(cell.source.splitlines()[0][2:].strip())
+                    break
+    return titles
+
+
+@pytest.mark.slow
+def test_pdf_holds_the_whole_book(pdf):
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
+    titles = _chapter_titles()
+    assert len(titles) == 9
+    assert len(reader.pages) >= 60, f"only {len(reader.pages)} pages"
+    missing = [title for title in titles if re.sub(r"\s+", " ", title) not in text]
+    assert missing == [], "chapters missing from the PDF"
+    assert "Graded assignments" in text or "assignment" in text.lower()
+    # The maths is typeset (MathJax SVG), not left as TeX source.
+    assert "\\frac" not in text and "$$" not in text
+    # Every figure of the book is in it.
+    assert sum(len(page.images) for page in reader.pages) >= 20
+
+
 class _AnchorParser(html.parser.HTMLParser):
     """Collects the targets of #fragments in an HTML page (id and name attributes)."""
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -301,11 +302,13 @@ HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n.*?^[ \t]*### END HID
                           re.MULTILINE | re.DOTALL)
 
 
-def _log_noise():
-    """course_lib's pattern of framework log noise (course_lib must be importable: run needs it)."""
-    from course_lib.notebook import FRAMEWORK_LOG_NOISE
-
-    return FRAMEWORK_LOG_NOISE
+def _log_noise() -> re.Pattern:
+    """course_lib's pattern of framework log noise, read from this repository's course_lib/notebook.py
+    (the Python that runs the notebooks need not have course_lib: the set-up cell installs it)."""
+    spec = importlib.util.spec_from_file_location("_course_notebook", ROOT / "course_lib" / "notebook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FRAMEWORK_LOG_NOISE
 
 
 def run_notebook(path: Path, *, requirement: str | None = None, timeout: int = 600) -> dict:
@@ -380,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                                               "of the release of _config.yml")
     parser.add_argument("--json", type=Path, help="run: write the reports to this file")
     parser.add_argument("--timeout", type=int, default=600, help="run: seconds per cell")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # options before or after the notebooks
     if args.command == "run":
         if not args.paths:
             parser.error("run: name the notebooks to execute")

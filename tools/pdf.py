@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -38,9 +39,26 @@ async () => {
 """
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class _BookHandler(SimpleHTTPRequestHandler):
+    """Serves the build folder, and the book's page as /book.html: the singlehtml builder writes the
+    page under its document's folder (chapters/intro.html) with links relative to the root."""
+
+    entry: Path
+
+    def translate_path(self, path):
+        if path.split("?", 1)[0] == "/book.html":
+            return str(self.entry)
+        return super().translate_path(path)
+
     def log_message(self, *args):
         pass
+
+
+def _entry_page(html_dir: Path) -> str:
+    """The page that holds the book: Jupyter Book's index.html only redirects to the root document."""
+    index = (html_dir / "index.html").read_text(encoding="utf-8", errors="replace")
+    found = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', index, re.IGNORECASE)
+    return found.group(1) if found else "index.html"
 
 
 def print_pdf(html_dir: Path, out: Path, chromium: Path) -> int:
@@ -52,7 +70,8 @@ def print_pdf(html_dir: Path, out: Path, chromium: Path) -> int:
                          "`jupyter-book build --builder singlehtml .` (make pdf does)")
     if not chromium.exists():
         raise SystemExit(f"{chromium} is missing: install Chromium (bash .ci/install-browser.sh) or pass --chromium")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html_dir)))
+    handler = type("Handler", (_BookHandler,), {"entry": html_dir / _entry_page(html_dir)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(html_dir)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     site = f"http://127.0.0.1:{server.server_address[1]}"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +81,7 @@ def print_pdf(html_dir: Path, out: Path, chromium: Path) -> int:
             page = browser.new_page()
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
                 (site + "/", "data:", "blob:")) else route.abort())
-            page.goto(f"{site}/index.html", wait_until="load", timeout=120_000)
+            page.goto(f"{site}/book.html", wait_until="load", timeout=300_000)
             page.set_default_timeout(300_000)
             formulas = page.evaluate(READY_JS)
             page.emulate_media(media="print")

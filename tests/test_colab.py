@@ -372,6 +372,7 @@ def test_notebook_runs_as_on_colab(colab_env, path, tmp_path):
     (report,) = json.loads(report_file.read_text())
     assert report["error"] is None, report["error"]
     assert report["noise"] == [], "framework log noise in the outputs"
+    assert report["stderr"] == [], "the student would see these lines on stderr (in red on Colab)"
     assert done.returncode == 0, done.stdout[-3000:]
     runtime = colab.runtime_for(path)
     if runtime.frameworks:

@@ -135,7 +135,8 @@ def plot_history(
         (NumPy vs PyTorch vs Keras, or two learning rates).
     metrics : metric names; each gets a panel showing ``name`` and ``val_name`` where recorded.
         Metrics recorded by none of the runs are left out.
-    logy : logarithmic y axis (useful for losses spanning decades).
+    logy : logarithmic y axis for the loss panels (losses span decades). Accuracies and other
+        bounded metrics always keep a linear axis: on a log axis their differences are unreadable.
 
     Returns
     -------
@@ -157,7 +158,7 @@ def plot_history(
             if best_epoch is not None:  # early stopping kept this (0-based) epoch
                 ax.axvline(best_epoch + 1, color=color, linestyle=":", linewidth=1, label=f"{label} best epoch")
         ax.set(xlabel="epoch", ylabel=metric, title=metric)
-        if logy:
+        if logy and "loss" in metric:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")

@@ -224,3 +224,9 @@ def test_function_fit_draws_data_prediction_and_truth():
 def test_function_fit_rejects_2d_inputs():
     with pytest.raises(ValueError, match="1-D"):
         plot_function_fit(np.zeros((5, 2)), np.zeros(5), np.zeros(5))
+
+
+def test_logy_puts_only_the_loss_on_a_log_axis():
+    fig = _draw(plot_history(_history(), metrics=("loss", "accuracy"), logy=True))
+    scales = {ax.get_title(): ax.get_yscale() for ax in fig.axes}
+    assert scales == {"loss": "log", "accuracy": "linear"}

@@ -175,9 +175,20 @@ def make_cgroups(uid: int, memory_bytes: int, processes: int) -> list[str]:
     return procs
 
 
-def remove_cgroups(procs: list[str]) -> None:
+def remove_cgroups(procs: list[str], timeout: float = 2.0) -> None:
+    """Remove the job's cgroups; root processes of the job (the zygote) may take a moment to exit.
+
+    One left behind is harmless: the next job with this uid reuses it.
+    """
+    deadline = time.monotonic() + timeout
     for p in procs:
-        try:
-            os.rmdir(os.path.dirname(p))
-        except OSError:
-            pass
+        while True:
+            try:
+                os.rmdir(os.path.dirname(p))
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)

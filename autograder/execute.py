@@ -27,6 +27,7 @@ import copy
 from time import monotonic
 
 from nbclient.client import NotebookClient
+from nbconvert.preprocessors import Preprocessor
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -148,3 +149,54 @@ class ResilientExecute(Execute):
                 raise
             finally:
                 nb.cells[index] = original  # nbclient stores the replayed copy; keep the first run
+
+TRUNCATED = "\n[output truncated by the grader]\n"
+
+
+class LimitOutputSize(Preprocessor):
+    """Cap the size of each output's text and of the notebook's outputs in all (nbgrader's LimitOutput
+    counts lines only: 200 lines of 100 kB are 20 MB of graded notebook and feedback page).
+
+    Text beyond ``max_output_chars`` in one output is cut with a visible marker; once the notebook's
+    outputs reach ``max_notebook_chars``, later outputs are replaced by the marker alone. Error outputs
+    keep their name (an error still fails its cell); their value and traceback are cut the same way.
+    """
+
+    max_output_chars = Integer(64_000, help="Characters of text one output keeps.").tag(config=True)
+    max_notebook_chars = Integer(1_000_000, help="Characters of output the whole notebook keeps.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._left = self.max_notebook_chars
+        return super().preprocess(nb, resources)
+
+    def _cut(self, text):
+        if isinstance(text, list):
+            text = "".join(text)
+        if not isinstance(text, str):
+            return text
+        keep = max(0, min(self.max_output_chars, self._left))
+        if len(text) > keep:
+            text = text[:keep] + TRUNCATED
+        self._left -= min(len(text), keep)
+        return text
+
+    def preprocess_cell(self, cell, resources, index):
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                out["text"] = self._cut(out.get("text", ""))
+            elif kind == "error":
+                out["evalue"] = self._cut(out.get("evalue", ""))
+                out["traceback"] = [self._cut(line) for line in out.get("traceback", [])]
+            elif kind in ("execute_result", "display_data"):
+                data = out.get("data", {})
+                for mime in list(data):
+                    if mime.startswith("text/") or mime.endswith(("json", "javascript", "svg+xml")):
+                        data[mime] = self._cut(data[mime])
+                    elif isinstance(data[mime], str) and len(data[mime]) > 4 * self.max_output_chars \
+                            or self._left <= 0:  # an image: dropped whole when too large
+                        del data[mime]
+                        data.setdefault("text/plain", TRUNCATED.strip())
+                    else:
+                        self._left -= len(data[mime]) if isinstance(data[mime], str) else 0
+        return cell, resources

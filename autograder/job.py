@@ -19,6 +19,7 @@ Layout (root-owned; only ``autograded/<s>/<a>`` and ``runner/`` are given to the
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import io
 import json
@@ -57,6 +58,7 @@ class Limits:
     notebook_timeout: int = 300
     memory_mb: int = 2048
     file_mb: int = 256
+    disk_mb: int = 512  # what a job may write in all, in its working directory (a tmpfs of that room)
     processes: int = 256  # tasks (threads included) of the job's uid at once
 
 
@@ -216,6 +218,7 @@ class JobFactory:
             "memory_bytes": self.limits.memory_mb << 20,
             "cpu_seconds": self.limits.notebook_timeout + 30,
             "file_bytes": self.limits.file_mb << 20,
+            "disk_bytes": self.limits.disk_mb << 20,
             "processes": self.limits.processes,
             "preload": self.preload,
         }
@@ -280,8 +283,11 @@ def place(job: Path, uid: int, service_address: str | None = None, cgroups: list
     (job / "limits.json").write_text(json.dumps(kernel))
     os.chmod(job / "limits.json", 0o600)
     # The zygote's box (checks/runner.py): no course_lib there, and the secret stays outside.
-    box = {**common, "workdir": str(job / "runner"), "expose": python_paths(), "preload": limits.get("preload", []),
-           "student_limits": limits, "secret_file": str(job / "secret")}
+    box = {**common, "disk_bytes": limits.get("disk_bytes", 0), "workdir": str(job / "runner"),
+           "expose": python_paths(), "preload": limits.get("preload", []),
+           "student_limits": limits, "secret_file": str(job / "secret"),
+           # code a graded function must not carry by value (checks/runner.py): course_lib, the grader's
+           "reference_dirs": course_lib_paths() + [str(Path(__file__).resolve().parent), str(job / "checks")]}
     fd = os.open(job / "box.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(box, f)
@@ -491,9 +497,28 @@ def restore_locked_cells(nb, release):
     locked cells, and the student's extra cells after the cell they followed.
     Returns (rebuilt notebook or None, notes).
     """
-    mine, ref = _cell_map(nb), _cell_map(release)
-    locked = [g for g, c in ref.items() if c.metadata["nbgrader"].get("locked")]
+    ref = _cell_map(release)
     notes = []
+    # The release is the authority on what is graded: a cell that claims a grade_id the release does not
+    # have (a "bonus" test, a renamed one) or a second cell with the same grade_id is the student's own
+    # cell, nothing more; a matched cell gets the release's metadata back (points, kind, lock).
+    stripped, seen = [], set()
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        if "nbgrader" not in meta:
+            continue
+        gid = meta["nbgrader"].get("grade_id") if isinstance(meta["nbgrader"], dict) else None
+        if gid in ref and gid not in seen and cell.get("cell_type") == ref[gid].get("cell_type"):
+            seen.add(gid)
+            meta["nbgrader"] = copy.deepcopy(ref[gid].metadata["nbgrader"])
+        else:
+            del meta["nbgrader"]
+            stripped.append(str(gid))
+    if stripped:
+        notes.append(f"grading metadata the release does not have ignored (duplicated or unknown grade ids): "
+                     f"{', '.join(stripped)}")
+    mine = _cell_map(nb)
+    locked = [g for g, c in ref.items() if c.metadata["nbgrader"].get("locked")]
     deleted = [g for g in locked if g not in mine]
     edited = [g for g in locked if g in mine and mine[g].source.strip() != ref[g].source.strip()]
     order = [g for g in mine if g in ref]
@@ -505,7 +530,7 @@ def restore_locked_cells(nb, release):
     if reordered:
         notes.append("graded cells reordered (original order restored)")
     if not deleted and not reordered:
-        return None, notes
+        return (nb if stripped else None), notes
     extras, anchor = {}, None
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -529,7 +554,7 @@ def _job_config(course_dir: Path, spec: dict):
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    from .execute import ResilientExecute
+    from .execute import LimitOutputSize, ResilientExecute
 
     cfg = Config()
     if (course_dir / "nbgrader_config.py").exists():
@@ -540,7 +565,7 @@ def _job_config(course_dir: Path, spec: dict):
     cfg.CourseDirectory.source_directory = "source"  # the job's copy (data files only)
     # nbgrader's default chain with Execute swapped for the resilient subclass.
     cfg.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                             LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                             LimitOutput, LimitOutputSize, SaveAutoGrades, AssignLatePenalties,
                                              CheckCellMetadata]
     lim = spec["limits"]
     cfg.ResilientExecute.timeout = lim["cell_timeout"]
@@ -638,7 +663,7 @@ def _autograde(job: Path, spec: dict, result: dict) -> None:
     cfg = _job_config(course_dir, spec)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     out = api.autograde(a, s, force=True, create=True)
-    from .execute import ResilientExecute
+    from .execute import LimitOutputSize, ResilientExecute
 
     result["execute_seconds"] = ResilientExecute.seconds
     log = (out.get("log") or "") + (out.get("error") or "")

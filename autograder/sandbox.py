@@ -41,6 +41,7 @@ import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
@@ -102,30 +103,34 @@ def _under(path: str, parent: str) -> bool:
 
 
 def new_namespaces(pid: bool = True) -> bool:
-    """A private mount namespace and, if the machine allows it, a PID namespace for our children.
+    """Private mount and IPC namespaces and, if the machine allows it, a PID namespace for our children.
 
     Returns whether the PID namespace was created: after it, this process's *next* child is the
     namespace's first process (its PID 1); when that process exits, every other process of the
     namespace is killed by the kernel.
     """
-    flags = CLONE_NEWNS | (CLONE_NEWPID if pid else 0)
+    # CLONE_NEWIPC: System V shared memory, semaphores and message queues of its own, which die with
+    # the box (without it a job's segment, key and mode 0666, outlives it and a later job reads it).
+    flags = CLONE_NEWNS | CLONE_NEWIPC | (CLONE_NEWPID if pid else 0)
     if _libc.unshare(flags) != 0:
         if not pid:
-            _check(-1, "unshare(CLONE_NEWNS)")
-        _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+            _check(-1, "unshare(CLONE_NEWNS|CLONE_NEWIPC)")
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(CLONE_NEWNS|CLONE_NEWIPC)")
         pid = False
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
     return pid
 
 
 def build_root(root: str, expose: list[str], writable: list[str], tmp_size: str = "256m",
-               own_proc: bool = True) -> None:
+               own_proc: bool = True, disk_bytes: int = 0) -> None:
     """Make ``root`` (an empty directory) a minimal filesystem, then ``chroot`` into it.
 
     Called as root inside a private mount namespace. ``expose`` paths are bind-mounted read-only
     at the same path, ``writable`` ones read-write; everything else of the host is simply absent.
     ``own_proc``: mount a fresh ``/proc`` (only in a new PID namespace: it then lists this
     namespace's processes only); otherwise the host's is bound.
+    ``disk_bytes``: the ``writable`` paths are not the host's directories but size-limited tmpfs copies of
+    them (what they hold plus ``disk_bytes``): a student can fill them, never the host's disk.
     """
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for path in PRIVATE_TMP:  # first: an exposed path may lie below /tmp (a checkout there)
@@ -146,7 +151,11 @@ def build_root(root: str, expose: list[str], writable: list[str], tmp_size: str 
         _bind(path, target, readonly=True)
         done.append(path)
     for path in writable:
-        _bind(os.path.realpath(path), root + os.path.realpath(path), readonly=False)
+        path = os.path.realpath(path)
+        if disk_bytes:
+            _scratch_copy(path, root + path, disk_bytes)
+        else:
+            _bind(path, root + path, readonly=False)
     for dev in DEVICES:
         if os.path.exists(dev):
             _bind(dev, root + dev, readonly=False)
@@ -157,6 +166,33 @@ def build_root(root: str, expose: list[str], writable: list[str], tmp_size: str 
         _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
     os.chroot(root)
     os.chdir("/")
+
+
+def _tree_bytes(path: str) -> int:
+    total = 0
+    for top, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_blocks * 512 + 4096
+            except OSError:
+                pass
+    return total
+
+
+def _scratch_copy(src: str, target: str, disk_bytes: int) -> None:
+    """A tmpfs at ``target`` holding a copy of ``src`` (owner and modes kept) and ``disk_bytes`` of room."""
+    import shutil
+
+    st = os.stat(src)
+    size = _tree_bytes(src) + int(disk_bytes) + (1 << 20)
+    os.makedirs(target, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={st.st_mode & 0o7777:o}")
+    os.chown(target, st.st_uid, st.st_gid)
+    shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
+    for top, dirs, files in os.walk(src):
+        for name in [top] + [os.path.join(top, n) for n in dirs + files]:
+            s = os.lstat(name)
+            os.lchown(target + name[len(src):], s.st_uid, s.st_gid)
 
 
 def _bind(src: str, target: str, readonly: bool) -> None:
@@ -286,7 +322,7 @@ def enter_box(limits: dict, workdir: str, report: dict, extra_writable: tuple = 
     root = limits.get("root")
     if root:
         build_root(root, limits.get("expose", []), [workdir, *extra_writable], limits.get("tmp_size", "256m"),
-                   own_proc=pid_ns)
+                   own_proc=pid_ns, disk_bytes=int(limits.get("disk_bytes", 0)))
         report["root"] = "own (" + ", ".join(sorted(set(limits.get("expose", [])))) + " + " + workdir + ")"
     os.chdir(workdir)
     if pid_ns:
@@ -343,7 +379,8 @@ def launch(mode: str, limits_file: str, argv: list[str]) -> None:
     # After the credential change, which clears it: die with the grader (or the reaper).
     die_with_parent()
     set_limits(limits)
-    report["limits"] = {k: limits.get(k) for k in ("memory_bytes", "cpu_seconds", "file_bytes", "processes")}
+    report["limits"] = {k: limits.get(k) for k in ("memory_bytes", "cpu_seconds", "file_bytes", "processes",
+                                                    "disk_bytes")}
     with report_file:
         json.dump(report, report_file)
     env = clean_env(workdir, extra_env, "/tmp" if "root" in report else None)

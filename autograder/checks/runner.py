@@ -20,6 +20,7 @@ import copy
 import json
 import os
 import pickle
+import re
 import signal
 import socket
 import sys
@@ -58,9 +59,129 @@ class BlockCourseLib:
         return None
 
 
+#: directories whose code a graded function must not carry (course_lib, the grader's tree); set from the
+#: box (``reference_dirs``) in the zygote's student process, or found in the clean process (plain nbgrader)
+REFERENCE_DIRS: list = []
+_COURSE_NAME = re.compile(r"^course_lib(\.[\w.]+)?$")
+
+
+def _reference_dirs() -> list:
+    dirs = [os.path.realpath(d) for d in REFERENCE_DIRS]
+    mod = sys.modules.get("course_lib")
+    if mod is not None:
+        dirs += [os.path.realpath(p) for p in getattr(mod, "__path__", [])]
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # the autograder package
+    return sorted(set(dirs + [here]))
+
+
+def _in_dirs(filename, dirs) -> bool:
+    if not isinstance(filename, str):
+        return False
+    path = os.path.normpath(filename)
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
+
+
+def _course_string(value, dirs) -> bool:
+    return isinstance(value, str) and (bool(_COURSE_NAME.match(value)) or _in_dirs(value, dirs))
+
+
+def scan_payload(payload: bytes, dirs) -> str | None:
+    """Before unpickling (no student code has run yet): a course_lib module name or file in the payload."""
+    import pickletools
+
+    try:
+        for _, arg, _ in pickletools.genops(payload):
+            if _course_string(arg, dirs):
+                return arg
+    except Exception:  # noqa: BLE001 - unpickling will report a malformed payload
+        return None
+    return None
+
+
+def uses_reference_code(obj, dirs, limit: int = 200_000) -> str | None:
+    """What of course_lib's (or the grader's) code the unpickled ``obj`` reaches, or None.
+
+    Follows functions (code, nested code, defaults, closures, the globals their code names), methods,
+    partials, classes and modules that cloudpickle rebuilt by value, and containers. Modules and
+    classes imported by reference (numpy...) are not entered.
+    """
+    import functools
+    import types
+
+    seen, todo = set(), [obj]
+    while todo:
+        x = todo.pop()
+        if id(x) in seen or len(seen) > limit:
+            continue
+        seen.add(id(x))
+        if isinstance(x, types.CodeType):
+            if _in_dirs(x.co_filename, dirs):
+                return f"code from {x.co_filename}"
+            todo += [c for c in x.co_consts if isinstance(c, types.CodeType)]
+        elif isinstance(x, types.FunctionType):
+            if _course_string(getattr(x, "__module__", None), dirs):
+                return f"{x.__module__}.{x.__qualname__}"
+            code = x.__code__
+            todo += [code, x.__defaults__ or (), x.__kwdefaults__ or {}]
+            todo += [c.cell_contents for c in (x.__closure__ or ()) if _cell_full(c)]
+            names, stack = set(), [code]
+            while stack:
+                c = stack.pop()
+                names.update(c.co_names)
+                stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+            g = x.__globals__
+            todo += [g[n] for n in names if n in g]
+        elif isinstance(x, types.ModuleType):
+            name = getattr(x, "__name__", "")
+            if _course_string(name, dirs) or _in_dirs(getattr(x, "__file__", None), dirs):
+                return f"module {name}"
+            if sys.modules.get(name) is not x:  # rebuilt by value: its contents travelled too
+                todo += list(vars(x).values())
+        elif isinstance(x, type):
+            if _course_string(getattr(x, "__module__", None), dirs):
+                return f"class {x.__module__}.{x.__qualname__}"
+            mod = sys.modules.get(getattr(x, "__module__", None) or "")
+            if mod is None or x.__module__ == "__main__" or getattr(mod, x.__qualname__, None) is not x:
+                todo += list(vars(x).values()) + list(x.__bases__)
+        elif isinstance(x, (types.MethodType, staticmethod, classmethod)):
+            todo += [x.__func__] + ([x.__self__] if isinstance(x, types.MethodType) else [])
+        elif isinstance(x, property):
+            todo += [x.fget, x.fset, x.fdel]
+        elif isinstance(x, functools.partial):
+            todo += [x.func, x.args, x.keywords or {}]
+        elif isinstance(x, (tuple, list, set, frozenset)):
+            todo += list(x)
+        elif isinstance(x, dict):
+            todo += list(x.keys()) + list(x.values())
+        else:
+            t = type(x)
+            if t.__module__ not in ("builtins", "numpy"):
+                todo.append(t)
+                todo.append(getattr(x, "__dict__", {}))
+    return None
+
+
+def _cell_full(cell) -> bool:
+    try:
+        cell.cell_contents
+        return True
+    except ValueError:
+        return False
+
+
+def _refusal(what: str) -> bytes:
+    return pickle.dumps(("load_error", (
+        "your function uses course_lib's implementation (" + str(what)[:200] + "); graded functions must "
+        "be your own code")))
+
+
 def run_task(payload: bytes, task: bytes) -> bytes:
     """Load the task, then the student's functions; run every case. Returns pickled plain data."""
     try:
+        dirs = _reference_dirs()  # before course_lib leaves sys.modules
+        found = scan_payload(payload, dirs)
+        if found is not None:
+            return _refusal(found)
         for mod in [m for m in sys.modules if m == "course_lib" or m.startswith("course_lib.")]:
             del sys.modules[mod]
         sys.meta_path.insert(0, BlockCourseLib())
@@ -73,6 +194,9 @@ def run_task(payload: bytes, task: bytes) -> bytes:
             student = pickle.loads(payload)
         except BaseException as exc:  # noqa: BLE001
             return pickle.dumps(("load_error", f"{type(exc).__name__}: {exc}"[:800]))
+        found = uses_reference_code(student, dirs)
+        if found is not None:
+            return _refusal(found)
         out = []
         for args in arglist:
             args = copy.deepcopy(args)
@@ -195,6 +319,7 @@ def _student(fd: int, box: dict) -> None:  # pragma: no cover - runs in the chil
         os.closerange(fd + 1, 1 << 16)
         conn = socket.socket(fileno=fd)
         request = _recv_all(conn)
+        REFERENCE_DIRS[:] = box.get("reference_dirs", [])
         sandbox.set_limits(box.get("student_limits", {}))
         sandbox.become(int(box["uid"]))
         sandbox.die_with_parent()

@@ -28,6 +28,9 @@ import socket
 import sys
 
 MAX_REQUEST = 256 << 20  # bytes: far above any honest set of pickled functions
+#: checks in flight at once per service (a notebook runs one at a time): a kernel that opens hundreds of
+#: connections gets them served in turn, never hundreds of root processes outside its limits
+MAX_WORKERS = 3
 
 
 def _read_request(conn: socket.socket) -> bytes:
@@ -78,8 +81,9 @@ def serve(address: str, log_path: str, box_file: str | None = None) -> None:
             isolation.SECRET = int(f.read().strip(), 16)
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished clean processes reap themselves
+    workers: set = set()  # the clean processes in flight: at most MAX_WORKERS, whatever the kernel sends
     while True:
+        _reap(workers, block=False)
         conn, _ = listener.accept()
         try:
             conn.settimeout(60)
@@ -92,7 +96,10 @@ def serve(address: str, log_path: str, box_file: str | None = None) -> None:
                 pass
             conn.close()
             continue
-        if os.fork() == 0:
+        while len(workers) >= MAX_WORKERS:  # further requests wait here (and in the listen queue)
+            _reap(workers, block=True)
+        pid = os.fork()
+        if pid == 0:
             code = 1
             try:
                 listener.close()
@@ -101,7 +108,26 @@ def serve(address: str, log_path: str, box_file: str | None = None) -> None:
                 code = 0
             finally:
                 os._exit(code)
+        workers.add(pid)
         conn.close()
+
+
+def _reap(workers: set, block: bool) -> None:
+    """Forget the clean processes that ended; with ``block``, wait until at least one has."""
+    while workers:
+        try:
+            pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            workers.clear()
+            return
+        except InterruptedError:
+            continue
+        if pid == 0:
+            return
+        if pid in workers:
+            workers.discard(pid)
+            if block:
+                return
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 KERNEL_DIED = "KernelDied"
 NOTEBOOK_TIMEOUT = "NotebookTimeout"
@@ -162,6 +162,7 @@ class LimitOutputSize(Preprocessor):
     keep their name (an error still fails its cell); their value and traceback are cut the same way.
     """
 
+    enabled = Bool(True).tag(config=True)
     max_output_chars = Integer(64_000, help="Characters of text one output keeps.").tag(config=True)
     max_notebook_chars = Integer(1_000_000, help="Characters of output the whole notebook keeps.").tag(config=True)
 

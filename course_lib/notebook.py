@@ -29,13 +29,13 @@ try:  # the book build: the value is stored under `name` and the text quotes it
     from myst_nb import glue
 except ImportError:  # Colab, plain Jupyter: show the value, as the book's page would
     def glue(name: str, variable, display: bool = True) -> None:
-        """Stand-in for ``myst_nb.glue`` where MyST-NB is not installed: show `variable` if asked.
+        """Stand-in for ``myst_nb.glue`` where MyST-NB is not installed: show the student `variable`.
 
-        A figure or other rich object is displayed; a number or text is printed with its name,
-        so the student sees which quantity the book's text quotes.
+        In the book, ``display=False`` means "the page shows this elsewhere": a figure placed by a
+        ``glue:figure`` directive, a number quoted by ``glue:text``. Without MyST-NB nothing places
+        them, so they are shown here, whatever `display` says: a figure or other rich object is
+        displayed, a number or text printed with its name (the name the text quotes).
         """
-        if not display:
-            return
         rich = any(hasattr(variable, attr) for attr in ("_repr_png_", "_repr_html_", "savefig"))
         if rich:
             try:

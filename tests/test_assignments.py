@@ -143,15 +143,25 @@ def test_every_listed_mistake_is_caught_visibly():
             assert set(entries) <= declared, f"{assignment}: {gid}: VISIBLE names undeclared mutants {set(entries) - declared}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def _setup_source(assignment):
+    return next(c for c in H.source_notebook(assignment).cells if A.nbgrader_meta(c).get("grade_id") == "setup").source
+
+
+# a3 (autodiff) and a5 (universal approximation) compare no arrays in their visible tests.
+WITH_HELPERS = [a for a in ASSIGNMENTS if "def assert_close(" in _setup_source(a)]
+
+
+def test_the_array_assignments_use_the_shared_helpers():
+    assert {"a1_activations_losses", "a2_backprop", "a4_optimizers", "a6_pytorch", "a7_keras"} <= set(WITH_HELPERS)
+
+
+@pytest.mark.parametrize("assignment", WITH_HELPERS)
 def test_set_up_cell_holds_the_shared_visible_helpers(assignment):
     """assert_close and friends are written once (tests/assignments/visible.py) and pasted verbatim."""
     from tests.assignments.visible import SETUP_HELPERS, framework_of
 
-    setup = next(c for c in H.source_notebook(assignment).cells if A.nbgrader_meta(c).get("grade_id") == "setup")
-    if "def assert_close(" not in setup.source:
-        pytest.skip(f"{assignment} has no assert_close")
-    assert SETUP_HELPERS[framework_of(setup.source)] in setup.source, (
+    setup = _setup_source(assignment)
+    assert SETUP_HELPERS[framework_of(setup)] in setup, (
         f"{assignment}: the set-up cell's helpers differ from tests/assignments/visible.py: paste them again")
 
 

@@ -14,15 +14,11 @@ Keras cases again in a subprocess on the other one (the backend is fixed at impo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.keras_backends import assert_passes_on_the_other_backend
 
-ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 LR = {"sgd": 0.1, "momentum": 0.05, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01}
 STEPS = 6
@@ -158,14 +154,4 @@ def test_keras_own_optimizers_differ(name):
 
 
 def test_on_the_other_keras_backend():
-    import keras
-
-    other = "torch" if keras.backend.backend() == "tensorflow" else "tensorflow"
-    env = {**os.environ, "KERAS_BACKEND": other, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-         "-k", "keras and not other", "tests/test_optim_frameworks.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, f"on the {other} backend:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}"
-    assert "13 passed" in proc.stdout.strip().splitlines()[-1], proc.stdout[-500:]
+    assert_passes_on_the_other_backend("tests/test_optim_frameworks.py", expected_passed=13)

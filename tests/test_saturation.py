@@ -14,10 +14,6 @@ on the other one (the backend is fixed when keras is first imported).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -29,8 +25,8 @@ import course_lib.torch as ct
 import keras
 from course_lib.gradcheck import rel_error
 from course_lib.spec import MLPSpec
+from tests.keras_backends import assert_passes_on_the_other_backend
 
-ROOT = Path(__file__).resolve().parents[1]
 mpmath.mp.dps = 50
 N, D = 8, 4
 #: (output activation, loss, K)
@@ -158,12 +154,4 @@ def test_keras_fit_uses_the_fused_loss_too():
 
 
 def test_on_the_other_keras_backend():
-    other = "torch" if keras.backend.backend() == "tensorflow" else "tensorflow"
-    env = {**os.environ, "KERAS_BACKEND": other, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-         "-k", "keras and not other", "tests/test_saturation.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, f"on the {other} backend:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}"
-    assert "10 passed" in proc.stdout.strip().splitlines()[-1], proc.stdout[-500:]
+    assert_passes_on_the_other_backend("tests/test_saturation.py", expected_passed=10)

@@ -20,6 +20,7 @@ import fcntl
 import functools
 import html.parser
 import importlib.util
+from importlib import import_module
 import json
 import os
 import re
@@ -61,15 +62,7 @@ HARMLESS_LOG_LINES = [
 ]
 
 
-def _load_colab_tool():
-    """tools/colab.py, imported as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("course_colab_tool", ROOT / "tools" / "colab.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-colab = _load_colab_tool()
+colab = import_module("tools.colab")  # tools/ is a package; the repository root is on sys.path
 REPO_URL, BRANCH = colab.read_repository()
 RELEASE = colab.read_release()
 

@@ -7,7 +7,7 @@ Cheap: a fake library and a real jupyter-cache in a temporary directory, no book
 
 from __future__ import annotations
 
-import importlib.util
+from importlib import import_module
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,14 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("course_book_cache", ROOT / "tools" / "book_cache.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-book_cache = _load_tool()
+book_cache = import_module("tools.book_cache")  # tools/ is a package; the repository root is on sys.path
 
 
 @pytest.fixture

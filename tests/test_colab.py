@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.util
+from importlib import import_module
 import json
 import os
 import re
@@ -36,14 +36,7 @@ COLAB_PYTHON = COLAB_VENV / "bin" / "python"
 STATE = ROOT / "_build" / "colab-like"
 
 
-def _load_colab_tool():
-    spec = importlib.util.spec_from_file_location("course_colab_tool_t", ROOT / "tools" / "colab.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-colab = _load_colab_tool()
+colab = import_module("tools.colab")  # tools/ is a package; the repository root is on sys.path
 REPO_URL, BRANCH = colab.read_repository()
 RELEASE = colab.read_release()
 

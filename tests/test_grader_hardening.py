@@ -107,6 +107,15 @@ DISK_FILL = textwrap.dedent('''
         _err = exc.errno
     print("DISK WRITTEN", _written >> 20, "ERRNO", _err)
 ''')
+# course_lib's module shipped by value inside the graded function (the red team's a2 delegation)
+BY_VALUE_CELL = textwrap.dedent('''
+    import cloudpickle, course_lib
+    import course_lib.numpy.layers as _L
+    cloudpickle.register_pickle_by_value(course_lib)
+    def square(x):
+        _L.dense_forward  # reaches course_lib's code
+        return np.asarray(x, dtype=float) ** 2
+''')
 HUGE = "for _i in range(200):\n    print('A' * 100000)\n"
 FLOOD = textwrap.dedent('''
     import os, socket, json, cloudpickle
@@ -168,9 +177,20 @@ class _ServiceWatch(threading.Thread):
         super().__init__(daemon=True)
         self.most, self.stop = 0, threading.Event()
 
+    @staticmethod
+    def _ours(pid, parent):
+        """Whether `pid` descends from this test (another run's services are not counted)."""
+        for _ in range(64):
+            if pid == os.getpid():
+                return True
+            pid = parent.get(pid)
+            if not pid:
+                return False
+        return False
+
     def run(self):
         while not self.stop.is_set():
-            procs = {}
+            procs, parent = {}, {}
             for pid in os.listdir("/proc"):
                 if not pid.isdigit():
                     continue
@@ -179,9 +199,10 @@ class _ServiceWatch(threading.Thread):
                     ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
                 except (OSError, ValueError, IndexError):
                     continue
+                parent[int(pid)] = ppid
                 if SERVICE in cmd:
                     procs[int(pid)] = ppid
-            for service in [p for p, pp in procs.items() if pp not in procs]:
+            for service in [p for p, pp in procs.items() if pp not in procs and self._ours(p, parent)]:
                 children = [p for p, pp in procs.items() if pp == service]
                 self.most = max(self.most, len(children) - 1)
             time.sleep(0.02)
@@ -196,6 +217,7 @@ STUDENTS = {
     "disk": lambda c: _nb(c, cube=DISK_FILL + fixture.CORRECT_CUBE),
     "flood": lambda c: _nb(c, cube=FLOOD + fixture.CORRECT_CUBE),
     "shm": lambda c: _nb(c, square=SHM_CREATE + fixture.CORRECT_SQUARE),
+    "byvalue": lambda c: _nb(c, square=BY_VALUE_CELL),
 }
 
 
@@ -265,11 +287,11 @@ def test_disk_writes_are_capped_in_the_students_cell(hardened):
 @pytest.mark.slow
 def test_check_service_flood_is_served_a_few_at_a_time(hardened):
     course, outcomes, most = hardened
-    _outcome(outcomes, "flood")
+    _outcome(outcomes, "flood", 2.0)  # its own flood's calls of check_square failed: that is its own cell's verdict
     _outcome(outcomes, "victim")
     assert "FLOOD SENT" in _output(course, "flood")
-    from autograder.checks.service import MAX_WORKERS
-    assert 1 <= most <= MAX_WORKERS
+    from autograder.checks import service
+    assert 1 <= most <= getattr(service, "MAX_WORKERS", 3), most
 
 
 @pytest.mark.slow
@@ -279,3 +301,12 @@ def test_huge_output_is_truncated(hardened):
     path = course.dir("autograded", "huge", fixture.ASSIGNMENT) / "fx.ipynb"
     assert path.stat().st_size < 2_000_000
     assert "[output truncated by the grader]" in path.read_text()
+
+
+@pytest.mark.slow
+def test_course_lib_by_value_fails_the_hidden_check(hardened):
+    course, outcomes, _ = hardened
+    _outcome(outcomes, "byvalue", 2.0)  # the visible tests pass, the hidden check refuses the payload
+    nb = nbformat.read(course.dir("autograded", "byvalue", fixture.ASSIGNMENT) / "fx.ipynb", as_version=4)
+    errors = " ".join(o.get("evalue", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "uses course_lib's implementation" in errors, errors

@@ -30,7 +30,12 @@ VICTIM_CUBE = "time.sleep(5)\n" + fixture.CORRECT_CUBE
 # Reads, writes and signals everything it can reach, from a detached daemon (double fork + setsid)
 # that outlives its cell for up to a minute; prints what it achieved into its own notebook.
 SPY = textwrap.dedent('''
-    import os, signal, time, glob
+    import os, signal, sys, time, glob
+    import course_lib
+    # What the box shows on purpose: the Python installation and course_lib, wherever they are installed.
+    EXPOSED = [sys.prefix, sys.base_prefix, os.path.dirname(course_lib.__file__)]
+    def _leads_to_exposed(path):
+        return any(a.startswith(path.rstrip('/') + '/') for a in EXPOSED)
     def _attack(seconds):
         found, me = set(), os.getpid()
         end = time.time() + seconds
@@ -58,7 +63,12 @@ SPY = textwrap.dedent('''
             for pattern in ['/var/lib/autograder/*/jobs/*/course/autograded/*/fx/*.ipynb', '/tmp/*', '/home/*',
                             '/root/*']:
                 for path in glob.glob(pattern):
-                    if not path.startswith(os.getcwd()):
+                    if path.startswith(os.getcwd()):
+                        continue
+                    if _leads_to_exposed(path):  # e.g. a checkout under /tmp: only the way to its venv and course_lib
+                        found.update('saw ' + p for p in glob.glob(path + '/*') + glob.glob(path + '/.*')
+                                     if not _leads_to_exposed(p) and not any(p.startswith(a) for a in EXPOSED))
+                    else:
                         found.add('saw ' + path)
             time.sleep(0.05)
         return found
@@ -323,6 +333,9 @@ def test_grader_installed_under_tmp_hides_tmp_and_its_own_checkout(tmp_path_fact
     from autograder.course import REPO
 
     top = tempfile.mkdtemp(prefix="ag-under-tmp-", dir="/tmp")
+    # The environment the test runs in is exposed too (the .pth below points into it); when it lies
+    # under /tmp itself (a CI checkout there), the way to it is visible, nothing else of it.
+    main_env = [sys.prefix, sys.base_prefix]
     try:
         checkout = os.path.join(top, "checkout")
         for d in ("autograder", "course_lib", "solutions"):
@@ -345,7 +358,8 @@ def test_grader_installed_under_tmp_hides_tmp_and_its_own_checkout(tmp_path_fact
             course = fixture.make_course(Path({top!r}) / "work" / "course")
             # Only the Python installation and course_lib may be there (the kernel runs on them).
             leak = ("import os, glob\\n"
-                    "seen = [p for p in glob.glob('/tmp/*') if p != {top!r}]\\n"
+                    "seen = [p for p in glob.glob('/tmp/*') if p != {top!r} and not any("
+                    "a.startswith(p + '/') for a in {main_env!r})]\\n"
                     "seen += [p for p in glob.glob({top!r} + '/**', recursive=True) if not p.startswith(("
                     "{top!r} + '/venv', {top!r} + '/checkout/course_lib')) and p.rstrip('/') not in ("
                     "{top!r}, {top!r} + '/checkout')]\\n"

@@ -16,7 +16,6 @@ session fixtures; a file lock makes the first worker build and the others reuse 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import html.parser
 import importlib.util
@@ -41,6 +40,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 import yaml
+from tests.file_lock import file_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
@@ -194,17 +194,6 @@ class BuildResult:
     seconds: float
 
 
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _ensure_mathjax():
     """The book serves MathJax from _vendor/mathjax (npm package); make it if missing."""
     if not MATHJAX.exists():
@@ -220,7 +209,7 @@ def book() -> BuildResult:
     _ensure_mathjax()
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     stamp = BUILD / ".test-book-result.json"
-    with _file_lock(BUILD / ".test-book.lock"):
+    with file_lock(BUILD / ".test-book.lock"):
         if stamp.exists():
             previous = json.loads(stamp.read_text())
             if previous.pop("run_id") == run_id:
@@ -557,7 +546,7 @@ def pdf(book) -> Path:
     """`make pdf`'s two steps, after the HTML build (whose execution cache they reuse); once per run."""
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     stamp = BUILD / ".test-pdf-result.json"
-    with _file_lock(BUILD / ".test-pdf.lock"):
+    with file_lock(BUILD / ".test-pdf.lock"):
         if stamp.exists() and json.loads(stamp.read_text()).get("run_id") == run_id:
             return PDF
         PDF.unlink(missing_ok=True)

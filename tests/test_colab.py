@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 from importlib import import_module
 import json
 import os
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from tests.file_lock import file_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_VENV = ROOT / ".venv-colab"
@@ -255,17 +254,6 @@ def test_environment_report_uses_the_course_device(monkeypatch, capsys):
 
 # --------------------------------------------------------------------------- the Colab-like run (slow)
 
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _colab_pip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(COLAB_PYTHON), "-m", "pip", *args], capture_output=True, text=True, timeout=600)
 
@@ -300,7 +288,7 @@ def colab_env():
         assert done.returncode == 0, f"could not build .venv-colab:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     stamp = STATE / "install.json"
-    with _file_lock(STATE / "install.lock"):
+    with file_lock(STATE / "install.lock"):
         if stamp.exists():
             previous = json.loads(stamp.read_text())
             if previous.pop("run_id") == run_id:

@@ -320,3 +320,92 @@ def plot_function_fit(x, y_true, y_pred, ax=None, title: str | None = None,
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
+
+
+# --------------------------------------------------------------------------- experiments over seeds
+
+def plot_runs(runs, ax=None, x=None, band: bool = False, center: str = "mean", logy: bool = False,
+              xlabel: str = "step", ylabel: str = "loss", title: str | None = None):
+    """Curves repeated over seeds, showing their spread: every seed as a thin line plus the centre, or a band.
+
+    Parameters
+    ----------
+    runs : a :class:`~course_lib.experiment.Runs` of curves, or a dict label -> Runs (one colour each).
+    x : (T,) the horizontal values (default 0, 1, ..., T-1).
+    band : False: every seed's curve thin and faint, the centre thick; True: the centre with a band
+        from the smallest to the largest seed's value at each x (no run hidden outside it).
+    center : "mean" or "median" over seeds (the median for losses on a log axis, where one
+        diverging seed would drag the mean).
+    logy : logarithmic y axis (losses that span decades).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if center not in ("mean", "median"):
+        raise ValueError(f"center must be 'mean' or 'median'; got {center!r}")
+    groups = runs if isinstance(runs, Mapping) else {"": runs}
+    fig, ax = _figure(ax, figsize=(6, 4))
+    for i, (label, r) in enumerate(groups.items()):
+        values = np.asarray(r.values, dtype=float)
+        if values.ndim != 2:
+            raise ValueError(f"plot_runs draws curves, (seeds, T) values; {label or 'the runs'} hold shape {values.shape}")
+        xs = np.arange(values.shape[1]) if x is None else np.asarray(x)
+        color, n = f"C{i}", len(values)
+        mid = np.nanmedian(values, axis=0) if center == "median" else np.mean(values, axis=0)
+        if band:
+            ax.fill_between(xs, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=color, alpha=0.2, lw=0)
+        else:
+            for curve in values:
+                ax.plot(xs, curve, color=color, lw=0.6, alpha=0.35)
+        spread = "range" if band else "each seed"
+        ax.plot(xs, mid, color=color, lw=2, label=f"{label} ({center} of {n} seeds; {spread})".strip())
+    ax.set(xlabel=xlabel, ylabel=ylabel + (" (log scale)" if logy else ""), title=title or "")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_sweep(tuned, param: str | None = None, criterion=None, ax=None, logx: bool = True,
+               logy: bool = False, ylabel: str = "score", title: str | None = None):
+    """A one-parameter sweep per competitor: each seed's score as a faint dot, the mean with
+    error bars of two standard errors, the winner ringed.
+
+    ``tuned`` is a :class:`~course_lib.experiment.Tuned` or a dict label -> Tuned (the same
+    sweep for each competitor); ``criterion`` is the one the sweep was tuned by (default: the
+    last value of each run). Diverged runs (NaN or inf) are not drawn.
+    """
+    from course_lib.experiment import final
+
+    criterion = criterion or final
+    groups = tuned if isinstance(tuned, Mapping) else {"": tuned}
+    fig, ax = _figure(ax, figsize=(6, 4))
+    for i, (label, t) in enumerate(groups.items()):
+        name = param or next(iter(t.grid))
+        if len(t.grid) != 1 and param is None:
+            raise ValueError(f"plot_sweep draws one parameter; the grid has {list(t.grid)}: pass param=")
+        xs = np.array([p[name] for p in t.points], dtype=float)
+        scores = np.array([r.scores(criterion) for r in t.runs])          # (P, S)
+        finite = np.where(np.isfinite(scores), scores, np.nan)
+        ok = np.all(np.isfinite(scores), axis=1)            # a point with a diverged seed has no mean
+        mean = np.array([row.mean() if k else np.nan for row, k in zip(scores, ok)])
+        sem = np.array([row.std(ddof=1) / np.sqrt(len(row)) if k and len(row) > 1 else np.nan
+                        for row, k in zip(scores, ok)])
+        color = f"C{i}"
+        for j in range(scores.shape[1]):
+            ax.plot(xs, finite[:, j], ".", color=color, alpha=0.3, ms=4)
+        ax.errorbar(xs, mean, yerr=2 * sem, color=color, marker="o", ms=4, capsize=3,
+                    label=f"{label} (mean $\\pm$ 2 SE, {scores.shape[1]} seeds)".strip())
+        b = t.best_index
+        ax.plot([xs[b]], [mean[b]], "o", ms=12, mfc="none", mec=color, mew=2)
+    ax.set(xlabel=name + (" (log scale)" if logx else ""), ylabel=ylabel + (" (log scale)" if logy else ""),
+           title=title or "")
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig

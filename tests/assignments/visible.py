@@ -1,89 +1,154 @@
-"""The helpers of the visible tests, as they appear in the locked set-up cell of the solution notebooks.
+"""The helpers of the visible tests, written once and pasted by a tool into the assignments' set-up cells.
 
-The visible tests must *teach*: when an answer is wrong, the message names the likely cause. So
-``assert_close`` does not stop at "relative error 0.5": it recognises a transposed result, a
-constant factor (a factor of N, a mean where a sum belongs, a flipped sign), an axis reduced away;
-it prints indices as plain integers and values with all their digits (17 significant), so that a
-difference in the 9th digit (where eps sits) is visible. ``assert_number`` does the same for a
-scalar (a loss), ``assert_unchanged`` catches an input updated in place.
+The visible tests must *teach*: when an answer is wrong, the message names the likely cause, and it
+never guesses. So ``assert_close`` does not stop at "relative error 0.5": it recognises a transposed
+result, an axis reduced away or kept, an answer of all zeros (an unfinished stub or a forgotten term),
+a flipped sign, and a constant factor *only when that factor is one of the sizes the test names*
+(N, K, N K, the batch count), sign included; any other difference gets the plain numbers. Indices are
+plain integers and values have all their digits (17 significant), so a difference in the 9th digit
+(where eps sits) is visible. ``assert_number`` does the same for a scalar (a loss) and
+``assert_unchanged`` / ``call_unchanged`` catch an input updated in place.
 
-``SETUP_HELPERS[framework]`` is the text pasted into the set-up cell; ``framework`` decides what
-``assert_close`` accepts besides a NumPy array (a torch or Keras tensor). ``tests/test_assignments.py``
-checks that every notebook that defines ``assert_close`` holds exactly this text, and tests the
-messages themselves.
+None of the helpers raises anything but ``AssertionError``, whatever a student's function returns (any
+shape, dtype, NaN, inf, zeros, empty arrays, tensors, None): ``tests/test_assignments.py`` checks that
+with hypothesis.
+
+``SETUP_HELPERS[framework]`` is the text between the markers of a set-up cell; ``framework`` decides
+what ``assert_close`` accepts besides a NumPy array (a torch or Keras tensor) and whether it checks the
+dtype (NumPy assignments promise float64). ``python -m tests.assignments.visible`` writes the text into
+every solution notebook that has the markers (then regenerate the student versions);
+``tests/test_assignments.py`` fails when a notebook's copy differs.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+BEGIN, END = "# --- visible-test helpers (tests/assignments/visible.py) ---", "# --- end of the helpers ---"
+
 _TO_ARRAY = {
     "numpy": '''\
-    assert isinstance(got, np.ndarray), (
-        f"{name}: expected a NumPy array of shape {_shape(expected)}; got {type(got).__name__}")''',
+    if not isinstance(got, np.ndarray):
+        raise AssertionError(f"{name}: expected a NumPy array of shape {_shape(expected)}; got {_describe(got)}")''',
     "torch": '''\
     if isinstance(got, torch.Tensor):
         got = got.detach().cpu().numpy()
-    assert isinstance(got, np.ndarray), (
-        f"{name}: expected a tensor of shape {_shape(expected)}; got {type(got).__name__}")''',
+    if not isinstance(got, np.ndarray):
+        raise AssertionError(f"{name}: expected a tensor of shape {_shape(expected)}; got {_describe(got)}")''',
     "keras": '''\
     if not isinstance(got, np.ndarray):
-        got = keras.ops.convert_to_numpy(got)''',
+        try:
+            got = keras.ops.convert_to_numpy(got)
+        except Exception:
+            raise AssertionError(f"{name}: expected a tensor of shape {_shape(expected)}; got {_describe(got)}") from None''',
 }
+
+#: NumPy assignments promise float64 results; a framework's tensors keep the framework's dtype.
+_DTYPE_DEFAULT = {"numpy": "np.float64", "torch": "None", "keras": "None"}
 
 _COMMON = '''\
 def _shape(a):
     """A shape with plain integers: (2, 3), not (np.int64(2), np.int64(3))."""
-    return tuple(int(k) for k in np.shape(a))
+    try:
+        return tuple(int(k) for k in np.shape(a))
+    except Exception:
+        return "?"
+
+
+def _describe(x):
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {_shape(x)} and dtype {x.dtype}"
+    if isinstance(x, np.generic):
+        return f"a NumPy {x.dtype} scalar, {x.item()!r}"
+    return f"{type(x).__name__} {str(x)[:60]}"
+
+
+def _as_float64(x):
+    """x as a float64 array, or None if it has no real numbers (strings, objects, complex)."""
+    try:
+        a = np.asarray(x)
+        return a.astype(np.float64) if a.dtype.kind in "biuf" else None
+    except Exception:
+        return None
 
 
 def _factor_hint(got, expected, sizes):
-    """Why `got` may differ from `expected` by a constant factor, or '' if it does not.
+    """Why `got` may differ from `expected`, or '' if no cause is certain. Never raises.
 
-    sizes: {"N, the number of samples": 4, ...}, the sizes a wrong factor is likely to be.
+    Names all zeros, a flipped sign, and a constant factor only when it equals one of `sizes`
+    ({"N, the number of samples": 4, ...}), with its sign; any other factor says nothing.
     """
-    got, expected = np.ravel(got), np.ravel(expected)
-    scale = float(np.dot(expected, expected))
-    if scale == 0 or not np.all(np.isfinite(got)):
+    try:
+        g, e = np.ravel(_as_float64(got)), np.ravel(_as_float64(expected))
+        if g.dtype != np.float64 or e.dtype != np.float64 or g.size != e.size or g.size == 0 or not (np.all(np.isfinite(g)) and np.all(np.isfinite(e))):
+            return ""
+        if not np.any(e):
+            return ""
+        if not np.any(g):
+            return " All zeros: an unfinished stub or a forgotten term?"
+        what = "Every entry is" if g.size > 1 else "It is"
+        tol = dict(rtol=1e-6, atol=1e-12 * float(np.abs(e).max()))
+        if np.allclose(g, -e, **tol):
+            return f" {what} of the wrong sign (a minus sign too many or too few?)."
+        for label, n in (sizes or {}).items():
+            n = float(n)
+            if not n > 1:
+                continue
+            for r, how, cause in ((n, "too large", "a sum where a mean belongs?"),
+                                  (1 / n, "too small", "a mean where a sum belongs, or a division too many?")):
+                for sign, flipped in ((1, ""), (-1, " and of the wrong sign")):
+                    if np.allclose(g, sign * r * e, **tol):
+                        return f" {what} {n:g} times {how}{flipped}: a factor of {label} = {n:g}, {cause}"
         return ""
-    r = float(np.dot(got, expected)) / scale  # least-squares factor: got ~ r * expected
-    if abs(r - 1) < 1e-6 or not np.allclose(got, r * expected, rtol=1e-6, atol=1e-12 * np.abs(expected).max()):
+    except Exception:
         return ""
-    if abs(r + 1) < 1e-6:
-        return " Every entry has the wrong sign (a minus sign too many or too few?)."
-    k = round(abs(r) if abs(r) >= 1 else 1 / abs(r), 6)
-    names = [name for name, n in (sizes or {}).items() if abs(k - n) < 1e-6 * n]
-    factor = f"a factor of {names[0]} = {k:g}" if names else f"a factor of {k:g}"
-    what = "Every entry is" if got.size > 1 else "It is"
-    if abs(r) > 1:
-        return f" {what} {k:g} times too large, {factor}: a sum where a mean belongs?"
-    return f" {what} {k:g} times too small, {factor}: a mean where a sum belongs, or a division too many?"
 
 
 def _shape_hint(got, expected):
-    if got.ndim == 2 and got.shape == expected.shape[::-1]:
+    if got.ndim == 2 and got.shape == expected.shape[::-1] and got.shape != expected.shape:
         return " That is the transpose: check the order of a matrix product, or a missing or extra .T."
     if got.size == expected.size:
-        return " The right number of entries in the wrong shape: (N,) and (N, 1) broadcast differently."
+        return " The right number of entries in the wrong shape: (N,) and (N, 1) broadcast differently (keepdims?)."
     if got.ndim < expected.ndim:
         return " An axis is missing: a sum or mean over the wrong axis, or keepdims=True forgotten?"
+    if got.ndim == expected.ndim and got.size > expected.size:
+        return " Too many entries: an (N,) array added to an (N, 1) one broadcasts to (N, N); or a sum over the wrong axis?"
     return ""
 
 
-def assert_close(name, got, expected, rtol=1e-6, sizes=None):
-    """Check that `got` has the shape of `expected` and a relative error below `rtol`.
+def assert_close(name, got, expected, rtol=1e-6, sizes=None, dtype={dtype}):
+    """Check that `got` has the shape (and dtype) of `expected` and a relative error below `rtol`.
 
     The message says which output is wrong, the shapes, the relative error, the worst entry (all
-    digits), and a likely cause: a transposition, a wrong axis, a constant factor such as one of
-    `sizes` ({"N, the number of samples": 4}).
+    digits), and a cause only when it is certain: a transposition, a wrong axis, all zeros, a flipped
+    sign, a constant factor equal to one of `sizes` ({"N, the number of samples": 4}).
     """
     expected = np.asarray(expected, dtype=np.float64)
 {to_array}
-    got64 = np.asarray(got, dtype=np.float64)
-    assert got64.shape == expected.shape, (
-        f"{name}: expected shape {_shape(expected)}; got shape {_shape(got64)}." + _shape_hint(got64, expected))
-    err = np.linalg.norm(got64 - expected) / max(np.linalg.norm(got64) + np.linalg.norm(expected), 1e-300)
+    if dtype is not None and got.dtype != dtype:
+        raise AssertionError(f"{name}: expected dtype {np.dtype(dtype)}; got {got.dtype}: a float32 or integer "
+                             "array somewhere (np.zeros(..., dtype=...), .astype, an integer literal array?)")
+    got64 = _as_float64(got)
+    if got64 is None:
+        raise AssertionError(f"{name}: expected real numbers; got {_describe(got)}")
+    if got64.shape != expected.shape:
+        raise AssertionError(f"{name}: expected shape {_shape(expected)}; got shape {_shape(got64)}."
+                             + _shape_hint(got64, expected))
+    if got64.size == 0:
+        print(f"{name}: OK (empty)")
+        return
+    bad = np.isfinite(expected) & ~np.isfinite(got64)
+    if np.any(bad):
+        j = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise AssertionError(f"{name}: entry {j} is {float(got64[j])!r}, expected {float(expected[j])!r}: an "
+                             "overflow (exp of a large number), a division by zero or the log of 0?")
+    with np.errstate(all="ignore"):
+        diff = np.abs(got64 - expected)
+        scale = np.linalg.norm(got64) + np.linalg.norm(expected)
+        err = float(np.linalg.norm(got64 - expected) / scale) if scale > 0 else 0.0
     if not err < rtol:  # also catches NaN
-        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.nan_to_num(np.abs(got64 - expected), nan=np.inf)),
-                                                   expected.shape))
+        i = tuple(int(k) for k in np.unravel_index(int(np.argmax(np.nan_to_num(diff, nan=np.inf))), expected.shape))
         hint = ""
         if expected.ndim == 2 and expected.shape[0] == expected.shape[1] > 1 and np.allclose(got64, expected.T):
             hint = " It is the transpose of the expected array: check the order of a matrix product, or a .T."
@@ -96,23 +161,53 @@ def assert_close(name, got, expected, rtol=1e-6, sizes=None):
 
 def assert_number(name, got, expected, rtol=1e-9, sizes=None):
     """Check that `got` is a Python float within relative error `rtol` of `expected`; hints as in assert_close."""
-    assert isinstance(got, float), f"{name}: expected a Python float (use float(...) or .item()); got {type(got).__name__}"
+    if not isinstance(got, float):  # a Python float (np.float64 is one; np.float32 and tensors are not)
+        raise AssertionError(f"{name}: expected a Python float (use float(...) or .item()); got {_describe(got)}")
+    expected = float(expected)
     if not abs(got - expected) <= rtol * abs(expected):  # also catches NaN
         raise AssertionError(f"{name}: expected {expected!r}, got {got!r}."
                              + _factor_hint(np.array([got]), np.array([expected]), sizes))
     print(f"{name}: OK")
 
 
+def _same(a, b):
+    """Equal values, NaN equal to NaN, through lists and tuples; never raises."""
+    try:
+        if isinstance(b, (list, tuple)):
+            return isinstance(a, (list, tuple)) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        if isinstance(b, np.ndarray):
+            if not isinstance(a, np.ndarray) or a.shape != b.shape:
+                return False
+            return np.array_equal(a, b) or (b.dtype.kind == "f" and np.array_equal(a, b, equal_nan=True))
+        return bool(a is b or a == b)
+    except Exception:
+        return False
+
+
 def assert_unchanged(function, names, inputs, copies):
     """Check that `function` left its inputs as they were (`copies` were taken before the call)."""
     for name, a, before in zip(names, inputs, copies):
-        if not np.array_equal(a, before, equal_nan=True):
+        if not _same(a, before):
             raise AssertionError(
                 f"{function} changed its input {name} in place ({name} += ..., {name} *= ... or {name}[...] = ... "
-                f"writes into the caller's array): compute a new array instead, e.g. {name}_new = {name} + ...")'''
+                f"writes into the caller's array): compute a new array instead, e.g. {name}_new = {name} + ...")
 
 
-SETUP_HELPERS = {fw: _COMMON.replace("{to_array}", to_array) for fw, to_array in _TO_ARRAY.items()}
+def call_unchanged(function, names, *inputs, **options):
+    """function(*inputs, **options), after which the inputs must be as they were; returns the result."""
+    import copy
+
+    copies = copy.deepcopy(inputs)
+    result = function(*inputs, **options)
+    assert_unchanged(getattr(function, "__name__", "your function"), names, inputs, copies)
+    return result'''
+
+
+def _helpers(fw: str) -> str:
+    return _COMMON.replace("{to_array}", _TO_ARRAY[fw]).replace("{dtype}", _DTYPE_DEFAULT[fw])
+
+
+SETUP_HELPERS = {fw: _helpers(fw) for fw in _TO_ARRAY}
 
 
 def framework_of(setup_source: str) -> str:
@@ -122,3 +217,48 @@ def framework_of(setup_source: str) -> str:
     if "import keras" in setup_source:
         return "keras"
     return "numpy"
+
+
+def helper_block(setup_source: str) -> str:
+    """The helpers with their marker lines, as they belong in this set-up cell."""
+    return f"{BEGIN}\n{SETUP_HELPERS[framework_of(setup_source)]}\n{END}"
+
+
+def with_helpers(setup_source: str) -> str:
+    """The set-up cell's source with the text between the markers replaced by the current helpers."""
+    start, stop = setup_source.index(BEGIN), setup_source.index(END) + len(END)
+    return setup_source[:start] + helper_block(setup_source) + setup_source[stop:]
+
+
+def setup_cells(nb):
+    """The locked set-up cells of a notebook that hold the helpers' markers."""
+    return [c for c in nb.cells if c.cell_type == "code" and BEGIN in c.source and END in c.source]
+
+
+def write_helpers(paths) -> list[Path]:
+    """Write the current helpers into each notebook's set-up cell; returns the notebooks that changed."""
+    import nbformat
+
+    changed = []
+    for path in paths:
+        nb = nbformat.read(str(path), as_version=4)
+        cells = setup_cells(nb)
+        if any(c.source != with_helpers(c.source) for c in cells):
+            for c in cells:
+                c.source = with_helpers(c.source)
+            nbformat.write(nb, str(path))
+            changed.append(Path(path))
+    return changed
+
+
+def main(argv=None) -> int:
+    """``python -m tests.assignments.visible``: paste the helpers into solutions/*/*.ipynb."""
+    repo = Path(__file__).resolve().parents[2]
+    paths = [p for p in sorted((repo / "solutions").glob("*/*.ipynb")) if p.stem == p.parent.name]
+    for path in write_helpers(paths):
+        print(f"{path.relative_to(repo)}: helpers rewritten; regenerate its student version")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

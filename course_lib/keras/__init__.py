@@ -10,6 +10,7 @@ Same specification, same names, same numbers:
 ``optim``  :class:`SGD`, :class:`Momentum`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`: the
            book's update rules as Keras optimizers (Keras's own differ in where eps goes)
 ``cnn``    :func:`build_cnn` (alias :func:`SmallCNN`), the small convolutional network for 8x8 digits
+``residual`` :class:`ResidualBlock` and :func:`residual_forward`, the residual block of chapter 7
 
 Keras 3 runs on several backends and fixes the backend when it is first imported,
 from the environment variable ``KERAS_BACKEND``. This package keeps a value that is
@@ -36,6 +37,7 @@ BACKEND = keras.backend.backend()
 from course_lib.keras.cnn import SmallCNN, build_cnn  # noqa: E402
 from course_lib.keras.mlp import MLP, get_weights, logits_model, set_weights  # noqa: E402
 from course_lib.keras.optim import SGD, Adagrad, Adam, Momentum, RMSprop  # noqa: E402
+from course_lib.keras.residual import ResidualBlock  # noqa: E402
 from course_lib.keras.train import (  # noqa: E402
     TrainingDiverged, evaluate, fit, fit_custom, loss_and_grads, predict, predict_proba, train_step,
 )
@@ -43,5 +45,5 @@ from course_lib.keras.train import (  # noqa: E402
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "fit_custom", "train_step", "evaluate", "predict",
     "predict_proba", "loss_and_grads", "SmallCNN", "build_cnn", "BACKEND", "TrainingDiverged",
-    "logits_model", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam",
+    "logits_model", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "ResidualBlock",
 ]

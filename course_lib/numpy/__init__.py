@@ -7,6 +7,8 @@ Modules, one concept each:
 ``layers``       ``dense_forward -> (out, cache)`` and ``dense_backward(dout, cache) -> (dx, dW, db)``
 ``init``         normal, Glorot/Xavier and He initialisation
 ``mlp``          :class:`MLP`, built from the functions of ``layers``: the four back-propagation equations
+``residual``     ``residual_forward -> (out, cache)``, ``residual_backward -> (dx, grads)``: the residual block
+``normalization`` batch normalisation and dropout, with a train and an eval mode
 ``optim``        SGD, momentum, Adagrad, RMSprop, Adam with one interface
 ``train``        mini-batch training with validation, early stopping, a progress bar
 

@@ -8,6 +8,7 @@ Same specification, same names, same numbers (chapter 8):
 ``train``   :func:`fit` (autograd + ``torch.optim`` + ``DataLoader``), :func:`evaluate`,
             :func:`predict`, :func:`predict_proba`, :func:`loss_and_grads`
 ``cnn``     :class:`SmallCNN`, a small convolutional network for the 8x8 digits
+``residual`` :class:`ResidualBlock` and :func:`residual_forward`, the residual block of chapter 7
 
 Importing this package imports torch; ``import course_lib`` alone never does.
 """
@@ -24,9 +25,10 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
 from course_lib.torch.cnn import SmallCNN, build_cnn
 from course_lib.torch.device import get_device
 from course_lib.torch.mlp import MLP, get_weights, set_weights
+from course_lib.torch.residual import ResidualBlock
 from course_lib.torch.train import TrainingDiverged, evaluate, fit, loss_and_grads, predict, predict_proba
 
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "evaluate", "predict", "predict_proba",
-    "loss_and_grads", "get_device", "SmallCNN", "build_cnn", "TrainingDiverged",
+    "loss_and_grads", "get_device", "SmallCNN", "build_cnn", "TrainingDiverged", "ResidualBlock",
 ]

@@ -1,8 +1,19 @@
-"""The course's grading side: nbgrader configuration, hidden checks and the grading pipeline.
+"""The course's grading engine: nbgrader configuration and the grading pipeline, a folder per stage.
 
-Never shipped to students. ``autograder.checks`` must be importable by the grading kernel:
-the repository root has to be on its ``sys.path`` (``nbgrader_config.py`` puts it on
-``PYTHONPATH`` for every kernel nbgrader starts).
+Never shipped to students, and it knows no assignment by name: a course's hidden checks live beside
+their assignments (``solutions/<assignment>/checks.py``, see :mod:`autograder.checks`).
+
+The stages, in the order a submission meets them (each imports only the ones listed after it)::
+
+    cli.py, release.py  the command (``python -m autograder``) and the student versions
+    feedback/           HTML feedback without hidden-test text
+    grading/            the pool, one job per submission, the gradebook merge, late penalties
+    lms/                what comes in from an LMS (collect, rosters) and what goes out (exports)
+    checks/             the hidden checks' machinery (the check service, isolated student processes)
+    sandbox/            isolation primitives: the box, a uid per job
+    course.py, late_policy.py, errors.py   the course's configuration, read by every stage
+
+The rules are import-linter contracts in ``pyproject.toml``, kept by ``tests/test_architecture.py``.
 """
 
 import sys

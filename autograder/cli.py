@@ -68,7 +68,8 @@ class Tool(click.Group):
 @click.option("--config", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True,
               help="nbgrader_config.py of the course.")
 @click.option("--checks", type=click.Path(path_type=Path), default=DEFAULT_CHECKS, show_default=True,
-              help="Folder of the hidden-check modules (given to kernels as bytecode only).")
+              help="Folder holding each assignment's hidden checks as <assignment>/checks.py "
+                   "(kernels get stand-ins that only name them).")
 @click.pass_context
 def main(ctx, root, config, checks):
     """The instructor's grading tool: release, collect, grade, feedback, export."""
@@ -120,7 +121,7 @@ def collect(ctx, assignment, source, roster, worksheet):
     Files that are not graded are kept in collected/ASSIGNMENT/ and listed. Exit status 1 when a
     file could not be matched to exactly one student.
     """
-    from .collect import collect as do_collect
+    from .lms.collect import collect as do_collect
 
     course = _course(ctx)
     rows = do_collect(course, assignment, source, roster, worksheet=worksheet)
@@ -153,8 +154,8 @@ def collect(ctx, assignment, source, roster, worksheet):
 @click.pass_context
 def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_timeout, memory_mb, force, quiet):
     """Autograde ASSIGNMENT in parallel, each submission sandboxed."""
-    from .grade import grade as do_grade
-    from .job import Limits
+    from .grading.pool import grade as do_grade
+    from .grading.job import Limits
 
     course = _course(ctx)
     course.check_assignment(assignment)
@@ -183,7 +184,7 @@ def _short(notes: list[str]) -> str:
 @click.pass_context
 def feedback(ctx, assignment, students):
     """HTML feedback per student in feedback/, without hidden-test text."""
-    from .feedback import feedback as do_feedback
+    from .feedback.feedback import feedback as do_feedback
 
     course = _course(ctx)
     course.notebooks(assignment)
@@ -220,7 +221,7 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 @click.pass_context
 def export(ctx, assignments, output, fmt, roster, zeros, canvas_gradebook, canvas_ids, moodle_worksheet):
     """Write grades of ASSIGNMENTS (default: every graded one) for an LMS to import."""
-    from .export import export as do_export, grades
+    from .lms.export import export as do_export, grades
 
     course = _course(ctx)
     report = do_export(course, output, fmt, roster, assignments=list(assignments) or None, zeros=zeros,
@@ -252,7 +253,7 @@ def export(ctx, assignments, output, fmt, roster, zeros, canvas_gradebook, canva
 @click.pass_context
 def late(ctx, assignment, due, extensions, penalty, percent_per_day, grace_minutes, zero_after_days):
     """Set ASSIGNMENT's due date, extensions and the late penalty (applied when grades merge)."""
-    from . import late as policy
+    from .grading import late as policy
 
     course = _course(ctx)
     course.notebooks(assignment)
@@ -283,7 +284,7 @@ def late(ctx, assignment, due, extensions, penalty, percent_per_day, grace_minut
 @click.pass_context
 def roster(ctx, roster_csv):
     """Put a class list (the tool's CSV or nbgrader's) into the gradebook: names, emails, Canvas ids."""
-    from .gradebook import sync_roster
+    from .lms.records import sync_roster
     from .lms.roster import Roster
 
     course = _course(ctx)

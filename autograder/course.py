@@ -7,12 +7,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO / "autograder" / "course"
 DEFAULT_CONFIG = REPO / "autograder" / "nbgrader_config.py"
-DEFAULT_CHECKS = REPO / "autograder" / "checks"
+#: the folder whose ``<assignment>/checks.py`` are the hidden checks (beside each assignment's source)
+DEFAULT_CHECKS = REPO / "solutions"
 
 
 @dataclass
 class Course:
-    """An nbgrader course directory plus the config file and hidden checks it uses."""
+    """An nbgrader course directory plus the config file and hidden checks it uses.
+
+    ``checks_dir`` holds one folder per assignment with its hidden checks in ``checks.py``
+    (``autograder/checks/__init__.py`` says how a hidden test cell reaches them)."""
 
     root: Path = DEFAULT_ROOT
     config_file: Path | None = DEFAULT_CONFIG
@@ -48,9 +52,9 @@ class Course:
             cfg.merge(loader.load_config())
         cfg.CourseDirectory.root = str(self.root)
         cfg.CourseDirectory.db_url = self.db_url
-        from .late import config as late_config  # the late policy set with `python -m autograder late`
+        from .late_policy import config as late_config  # imports nbgrader: only when a config is read
 
-        cfg.merge(late_config(self))
+        cfg.merge(late_config(self.root))  # the late policy set with `python -m autograder late`
         return cfg
 
     @property
@@ -101,11 +105,13 @@ class Course:
         if self.config_file is not None and self.config_file.exists():
             text += f"load_subconfig({str(self.config_file)!r})  # noqa: F821\n"
         text += f"c.CourseDirectory.root = {str(self.root)!r}\n"
-        from .late import config_lines  # the late policy set with `python -m autograder late`
+        # an assignment's hidden checks lie beside its source: never copied into release/
+        text += "c.CourseDirectory.ignore.append('checks.py')\n"
+        from .late_policy import config_lines  # imports nbgrader: only when a config is written
 
-        late = config_lines(self)
+        late = config_lines(self.root)  # the late policy set with `python -m autograder late`
         if late:
-            text += f"import sys  # noqa: E402\nsys.path.insert(0, {str(REPO)!r})  # autograder.late\n" + late
+            text += f"import sys  # noqa: E402\nsys.path.insert(0, {str(REPO)!r})  # autograder.late_policy\n" + late
         path.write_text(text)
         return path
 

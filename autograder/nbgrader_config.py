@@ -8,9 +8,10 @@ grade elsewhere (the tests, the grading pipeline) load this file and set
 
 Use it from the command line with::
 
-    nbgrader generate_assignment a2_backprop --config autograder/nbgrader_config.py
+    nbgrader generate_assignment <assignment> --config autograder/nbgrader_config.py
 
-Grading kernels import ``autograder.checks`` (the hidden checks), so this file puts the
+Grading kernels import ``autograder.checks`` (the hidden checks, found in ``solutions/<assignment>/checks.py``),
+so this file puts the
 repository root on ``PYTHONPATH``, which every kernel nbgrader starts inherits.
 """
 
@@ -26,9 +27,10 @@ c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 c.CourseDirectory.course_id = "nn-first-principles"
 c.CourseDirectory.root = str(REPO / "autograder" / "course")
 c.CourseDirectory.source_directory = str(REPO / "solutions")  # absolute: used in place
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "README.md", "feedback"]
+# checks.py: an assignment's hidden checks, beside its source: never copied into release/ or a job
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "README.md", "feedback", "checks.py"]
 
-# --- nbgrader itself imports autograder.clear_hidden_outputs (feedback, below)
+# --- nbgrader itself imports autograder.feedback.clear_hidden_outputs (feedback, below)
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
@@ -53,6 +55,6 @@ c.ExecutePreprocessor.interrupt_on_timeout = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "autograder.clear_hidden_outputs.ClearHiddenTestOutputs",
+    "autograder.feedback.clear_hidden_outputs.ClearHiddenTestOutputs",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]

@@ -6,7 +6,7 @@ outputs cleared, nbgrader's checksums added (deterministic, so the files are rep
 test can tell when a committed one is stale). From the command line::
 
     python -m autograder.release                 # every assignment
-    python -m autograder.release a2_backprop     # some
+    python -m autograder.release <assignment>    # some
 
 The helpers :func:`make_course`, :func:`nbgrader` and :func:`generate` are shared with the tests
 and the grading pipeline: they set up an nbgrader course root that uses ``nbgrader_config.py``.

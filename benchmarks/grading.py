@@ -33,10 +33,10 @@ sys.path.insert(0, str(REPO))
 
 import nbformat  # noqa: E402
 
-from autograder import fixture  # noqa: E402
+from tests import fixture  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.grade import grade  # noqa: E402
-from autograder.job import Limits  # noqa: E402
+from autograder.grading.pool import grade  # noqa: E402
+from autograder.grading.job import Limits  # noqa: E402
 
 
 def build_course(base: Path, assignment: str, use_fixture: bool) -> tuple[Course, str]:

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from autograder import fixture
+from tests import fixture
 from autograder.course import REPO
-from autograder.feedback import hidden_snippets
+from autograder.feedback.feedback import hidden_snippets
 
 COMMANDS = ["release", "collect", "grade", "feedback", "export", "late", "roster"]
 

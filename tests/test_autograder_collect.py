@@ -12,7 +12,8 @@ import zipfile
 
 import pytest
 
-from autograder.collect import collect, records_path
+from autograder.lms.collect import collect
+from autograder.lms.records import records_path
 from autograder.course import Course
 from autograder.errors import InstructorError
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from autograder import fixture
+from tests import fixture
 from autograder.course import REPO, Course
-from autograder.grade import default_scratch_parent, grade
-from autograder.job import Limits
+from autograder.grading.pool import default_scratch_parent, grade
+from autograder.grading.job import Limits
 
 LIMITS = Limits(cell_timeout=6, notebook_timeout=90, memory_mb=1024)
 KINDS = ["correct", "wrong", "os_exit", "hardcoded", "sys_exit"]
@@ -153,7 +153,7 @@ def test_kernel_killed_from_outside_is_retried_then_reported_as_a_fault_never_a_
 @pytest.mark.slow
 def test_a_rerun_regrades_a_submission_whose_last_result_was_an_error(tmp_path):
     """Even when the journal of an older run holds it (runs before faults were kept out of it)."""
-    from autograder.grade import Journal, Log, fingerprint
+    from autograder.grading.pool import Journal, Log, fingerprint
 
     course = fixture.make_course(tmp_path / "course")
     fixture.submit(course, "victim", fixture.student_notebook(course, "correct"))

@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from autograder import fixture
+from tests import fixture
 from autograder.course import Course
-from autograder.grade import grade
-from autograder.job import Limits
+from autograder.grading.pool import grade
+from autograder.grading.job import Limits
 
 LIMITS = Limits(cell_timeout=6, notebook_timeout=90, memory_mb=1024)
 
@@ -153,7 +153,7 @@ def test_hidden_check_is_not_fooled(graded, student):
 
 @pytest.mark.slow
 def test_feedback_shows_student_content_as_text_and_renders_maths_offline(graded):
-    from autograder.feedback import MATHJAX, feedback
+    from autograder.feedback.feedback import MATHJAX, feedback
 
     course, _ = graded
     assert feedback(course, fixture.ASSIGNMENT, ["xss", "correct"])["xss"].startswith("ok")

@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from autograder import fixture
-from autograder.course import DEFAULT_CHECKS
+from tests import fixture
 
 CLIENT = r"""
 import sys
@@ -41,7 +40,7 @@ def service(tmp_path):
     (pkgs / "autograder" / "__init__.py").write_text("")
     (checks / "__init__.py").write_text("")
     for name in fixture.MACHINERY:
-        shutil.copy(DEFAULT_CHECKS / name, checks / name)
+        shutil.copy(fixture.MACHINERY_DIR / name, checks / name)
     (checks / "fx.py").write_text(fixture.CHECK_SOURCE)
     address, log = f"test-checks-{secrets.token_hex(6)}", tmp_path / "checks.log"
     boot = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.checks.service import main; main()"

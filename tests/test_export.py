@@ -11,8 +11,8 @@ import re
 import pytest
 
 from autograder.errors import InstructorError
-from autograder.export import export
-from autograder.gradebook import merge
+from autograder.lms.export import export
+from autograder.grading.gradebook import merge
 from tests import gradebooks
 
 ROSTER = ("id,first_name,last_name,email,lms_user_id,id_number\n"
@@ -148,7 +148,7 @@ def test_moodle_worksheet_filled_scaled_and_times_kept(course, roster, tmp_path)
 
 
 def test_moodle_gradebook_and_long_formats(course, roster, tmp_path):
-    from autograder import late
+    from autograder.grading import late
 
     late.set_due(course, "fx", dt.datetime(2026, 11, 30, 12, 0))
     late.set_policy(course, "per_day", percent_per_day=50)

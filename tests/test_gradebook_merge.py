@@ -6,9 +6,10 @@ import warnings
 
 import pytest
 
-from autograder import late
-from autograder.export import grades
-from autograder.gradebook import merge, sync_roster
+from autograder.grading import late
+from autograder.lms.export import grades
+from autograder.grading.gradebook import merge
+from autograder.lms.records import sync_roster
 from autograder.lms.roster import Roster
 from tests import gradebooks
 

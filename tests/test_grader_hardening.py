@@ -75,9 +75,9 @@ import time  # noqa: E402
 
 import nbformat  # noqa: E402
 
-from autograder import fixture  # noqa: E402
-from autograder.grade import grade  # noqa: E402
-from autograder.job import Limits  # noqa: E402
+from tests import fixture  # noqa: E402
+from autograder.grading.pool import grade  # noqa: E402
+from autograder.grading.job import Limits  # noqa: E402
 
 E2E_LIMITS = Limits(cell_timeout=8, notebook_timeout=90, memory_mb=1024, disk_mb=64)
 SHM_KEY = random.randrange(0x10000, 0x7FFFFFFF)

@@ -17,10 +17,11 @@ import textwrap
 import nbformat
 import pytest
 
-from autograder import fixture, uids
+from autograder.sandbox import uids
+from tests import fixture
 from autograder.course import Course
-from autograder.grade import grade
-from autograder.job import Limits
+from autograder.grading.pool import grade
+from autograder.grading.job import Limits
 
 LIMITS = Limits(cell_timeout=8, notebook_timeout=90, memory_mb=1024)
 
@@ -262,7 +263,7 @@ def test_forged_verdict_and_rewritten_notebook_are_not_believed(attacked):
 
 def test_the_kernel_cannot_import_the_checks(tmp_path):
     """The kernel's autograder.checks holds stand-ins that name the checks and nothing else."""
-    from autograder.job import JobFactory
+    from autograder.grading.job import JobFactory
 
     course = fixture.make_course(tmp_path / "course")
     factory = JobFactory(course, fixture.ASSIGNMENT, LIMITS, tmp_path / "scratch")
@@ -331,7 +332,7 @@ def test_grader_installed_under_tmp_hides_tmp_and_its_own_checkout(tmp_path_fact
     main_env = [sys.prefix, sys.base_prefix]
     try:
         checkout = os.path.join(top, "checkout")
-        for d in ("autograder", "course_lib", "solutions"):
+        for d in ("autograder", "course_lib", "solutions", "tests"):
             shutil.copytree(REPO / d, os.path.join(checkout, d),
                             ignore=shutil.ignore_patterns("__pycache__", "course", ".autograder"))
         venv = os.path.join(top, "venv")
@@ -344,9 +345,9 @@ def test_grader_installed_under_tmp_hides_tmp_and_its_own_checkout(tmp_path_fact
             import sys
             sys.path.insert(0, {checkout!r})
             from pathlib import Path
-            from autograder import fixture
-            from autograder.grade import grade
-            from autograder.job import Limits
+            from tests import fixture
+            from autograder.grading.pool import grade
+            from autograder.grading.job import Limits
             assert fixture.__file__.startswith({checkout!r}), fixture.__file__
             course = fixture.make_course(Path({top!r}) / "work" / "course")
             # Only the Python installation and course_lib may be there (the kernel runs on them).

@@ -2,7 +2,7 @@
 
 This is the only piece of ``autograder.checks`` a grading kernel can import. Under
 ``python -m autograder grade`` the kernel's ``autograder.checks.<assignment>`` is a generated
-stand-in (see ``autograder/job.py``) whose ``check_<name>`` objects are :class:`RemoteCheck`:
+stand-in (see ``autograder/checks/packages.py``) whose ``check_<name>`` objects are :class:`RemoteCheck`:
 they know a check's name and nothing else (no cases, no reference, no expected answer, no seed).
 The check runs in the job's check service (``service.py``), outside the kernel's reach.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 
-#: set by the grader (autograder/job.py): the abstract socket of this submission's check service.
+#: set by the grader (autograder/grading/place.py): the abstract socket of this submission's check service.
 SERVICE_ENV = "AUTOGRADER_CHECK_SERVICE"
 
 

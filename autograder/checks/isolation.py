@@ -30,7 +30,7 @@ Whatever the student's code does in step 3 (patch NumPy, loop, exit, crash) only
 outputs. Under the grader a hidden test cell scores only if the service's log holds its checks
 as passed (and none failed): patching anything in the kernel can make a cell look passed, not score.
 
-Writing a check (see ``a2_backprop.py`` for a complete module)::
+Writing a check (every ``solutions/<assignment>/checks.py`` is a complete module)::
 
     def _cases(rng):                       # clean process, before the student's code exists
         return [Case(args=(x, W, b), expected=reference(x, W, b), what="a 7x3 batch")]

@@ -9,7 +9,7 @@ module runs the task and returns plain data.
 
 Under the grader, the student process is a fork of the **zygote** (:func:`start_zygote`): a
 process the check service forks at start, before it imports any check, ``course_lib`` or the
-secret the cases are drawn from. The zygote lives in a box (``autograder/sandbox.py``: own PID
+secret the cases are drawn from. The zygote lives in a box (``autograder/sandbox/box.py``: own PID
 and mount namespaces, a root with the Python installation only) and each student process drops
 to the job's uid with the job's limits. Without the grader (plain ``nbgrader``) the student
 process is a plain fork of the clean process (see ``isolation.py``).
@@ -71,6 +71,9 @@ def _reference_dirs() -> list:
     if mod is not None:
         dirs += [os.path.realpath(p) for p in getattr(mod, "__path__", [])]
     here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # the autograder package
+    # a course's check modules live beside their assignment (<checks folder>/<assignment>/checks.py)
+    dirs += [os.path.dirname(os.path.realpath(m.__file__)) for n, m in list(sys.modules.items())
+             if n.startswith("autograder.checks.") and isinstance(getattr(m, "__file__", None), str)]
     return sorted(set(dirs + [here]))
 
 
@@ -223,13 +226,13 @@ def _recv_all(conn: socket.socket) -> bytes:
 def start_zygote(box: dict) -> socket.socket | None:
     """Fork the zygote (call before importing any check); returns the socket to ask it for work.
 
-    ``box``: the sandbox settings (``autograder/sandbox.py``): ``uid``, ``workdir``, ``root``,
+    ``box``: the sandbox settings (``autograder/sandbox/box.py``): ``uid``, ``workdir``, ``root``,
     ``expose``, the limits. Returns None when not root (no uid to drop to): the caller then forks
     student processes itself.
     """
     if os.geteuid() != 0 or "uid" not in box:
         return None
-    from autograder import sandbox
+    from autograder.sandbox import box as sandbox
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     if os.fork() == 0:  # pragma: no cover - the zygote
@@ -308,7 +311,7 @@ def _monitor(fd: int, timeout: float, box: dict) -> None:
 
 def _student(fd: int, box: dict) -> None:  # pragma: no cover - runs in the child
     """The student process: nothing open but its socket, the job's uid and limits, then the task."""
-    from autograder import sandbox
+    from autograder.sandbox import box as sandbox
 
     code = 1
     try:

@@ -2,7 +2,7 @@
 
 Without it every hidden check starts a fresh interpreter, and importing NumPy, cloudpickle and
 the check module costs about 0.3 s of CPU, five times per notebook: more than the notebook's
-own cells. The grader (``autograder/job.py``) starts this service *before* the notebook runs;
+own cells. The grader (``autograder/grading/check_service.py``) starts this service *before* the notebook runs;
 each check is then a fork of an already warm process.
 
 Trust: the service never runs student code, and runs as root outside the student's box. It
@@ -15,7 +15,7 @@ before it imported any check or ``course_lib`` or read the secret: so the studen
 where none of them exists, boxed and under the job's uid. The clean process appends the verdict
 to a log the job's uid cannot reach; the grader scores hidden test cells from that log only.
 
-Usage (by the grader, through ``sandbox.py service``)::
+Usage (by the grader, through ``sandbox/box.py service``)::
 
     python -I -c "...; from autograder.checks.service import main; main()" PKGS ADDRESS LOG BOX_JSON
 """

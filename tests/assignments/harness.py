@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import authoring as A
+from tools import authoring as A
 from autograder.release import SOLUTIONS, generate, make_course, nbgrader
 
 

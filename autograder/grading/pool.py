@@ -2,7 +2,7 @@
 
 Shape of a run:
 
-1. :class:`~autograder.job.JobFactory` builds one private job directory per
+1. :class:`~autograder.grading.job.JobFactory` builds one private job directory per
    submission (its own gradebook copy, submission, kernelspec, limits).
 2. Jobs run in parallel: on local worker processes (one per core by default,
    see ``worker.py``) or, given a scheduler address, on a Dask cluster.
@@ -28,9 +28,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .course import REPO, Course
+from ..course import REPO, Course
 from .gradebook import Outcome, merge  # noqa: F401 - merge lives there; re-exported
-from .job import JobFactory, Limits, failure_result
+from .job import JobFactory, Limits
+from .run import failure_result
 
 # ----------------------------------------------------------------- journal
 
@@ -76,7 +77,7 @@ class LocalPool:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         # Kernels' and nbgrader's chatter goes to the log file, not the instructor's terminal.
         err = open(log, "a") if log else subprocess.DEVNULL
-        self.procs = [subprocess.Popen([sys.executable, "-m", "autograder.worker"], cwd=REPO, env=env,
+        self.procs = [subprocess.Popen([sys.executable, "-m", "autograder.grading.worker"], cwd=REPO, env=env,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
                       for _ in range(n)]
         self.todo: "queue.Queue" = queue.Queue()

@@ -27,12 +27,12 @@ def _preload() -> None:
     import jupyter_client  # noqa: F401
     import ipykernel  # noqa: F401
 
-    from . import execute, job  # noqa: F401
+    from . import execute, job, run  # noqa: F401
 
 
 def run_forked(job_dir: str, timeout: float) -> dict:
     """Run one job in a forked child with a hard wall-clock limit."""
-    from .job import failure_result, safe_run_job
+    from .run import failure_result, safe_run_job
 
     start = time.monotonic()
     pid = os.fork()
@@ -80,7 +80,7 @@ def _sweep_job_uid(job: Path) -> None:
     The job released its uid when its process ended; the next job to take that uid sweeps it too,
     but processes of a finished job must not wait for that.
     """
-    from .uids import sweep_if_free
+    from ..sandbox.uids import sweep_if_free
 
     try:
         uid = int((job / "uid").read_text())

@@ -19,12 +19,15 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .course import DEFAULT_CHECKS, Course
+from autograder.checks import CHECKS_FILE, HERE, MACHINERY as _MACHINERY
+from autograder.course import Course
 
 ASSIGNMENT = "fx"
 MAX_SCORE = 4.0
-#: the files of autograder/checks every course's checks directory needs
-MACHINERY = ("isolation.py", "service.py", "client.py", "runner.py")
+#: the files of autograder/checks a hand-built checks package needs (tests/test_check_service.py)
+MACHINERY = tuple(f"{name}.py" for name in _MACHINERY)
+#: where those files are
+MACHINERY_DIR = HERE
 
 
 def _meta(gid, *, solution=False, grade=False, locked=False, points=None):
@@ -57,7 +60,7 @@ def source_notebook():
     return nb
 
 
-# The hidden check, written like the course's own (autograder/checks/a2_backprop.py): the
+# The hidden check, written like the course's own (solutions/a2_backprop/checks.py): the
 # reference is computed in a clean process and the student's function runs in a fork of it
 # (see autograder/checks/isolation.py), so patched NumPy, builtins or always-equal objects in
 # the student's kernel cannot fool the comparison.
@@ -91,11 +94,9 @@ def make_course(root: Path) -> Course:
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     (root / "source" / ASSIGNMENT / "data.txt").write_text("auxiliary file copied by nbgrader\n")
-    checks = root.parent / "checks"
-    checks.mkdir(exist_ok=True)
-    (checks / "fx.py").write_text(CHECK_SOURCE)
-    for machinery in MACHINERY:  # what every hidden check runs on
-        shutil.copy(DEFAULT_CHECKS / machinery, checks / machinery)
+    checks = root.parent / "checks"  # the course's checks folder: <assignment>/checks.py
+    (checks / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+    (checks / ASSIGNMENT / CHECKS_FILE).write_text(CHECK_SOURCE)
     config = root.parent / "nbgrader_config.py"
     config.write_text(CONFIG)
     course = Course(root=root, config_file=config, checks_dir=checks)
@@ -255,14 +256,17 @@ def plain_nbgrader(course: Course, assignment: str, pythonpath: str, students: l
 
 
 def checks_package(course: Course, target: Path) -> Path:
-    """`target/autograder/checks/*.py`: the checks importable as plain nbgrader needs them."""
-    import shutil
+    """`target/autograder/checks/*.py`: the machinery and the course's checks (as
+    ``autograder.checks.<assignment>``), importable as plain nbgrader needs them."""
+    from autograder.checks import check_modules
 
     pkg = target / "autograder" / "checks"
     pkg.mkdir(parents=True, exist_ok=True)
     (target / "autograder" / "__init__.py").write_text("")
     if not (pkg / "__init__.py").exists():
         (pkg / "__init__.py").write_text("")
-    for src in course.checks_dir.glob("*.py"):
-        shutil.copy(src, pkg / src.name)
+    for name in MACHINERY:
+        shutil.copy(MACHINERY_DIR / name, pkg / name)
+    for name, src in check_modules(course.checks_dir).items():
+        shutil.copy(src, pkg / f"{name}.py")
     return target

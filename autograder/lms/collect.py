@@ -28,16 +28,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import json
 import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .course import Course
-from .errors import InstructorError
-from .lms import canvas, moodle
-from .lms.roster import STUDENT_ID, Roster
+from ..course import Course
+from ..errors import InstructorError
+from . import canvas, moodle
+from .records import load_records, save_records, sync_roster
+from .roster import STUDENT_ID, Roster
 
 NB_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
 JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db")  # operating-system litter, not submissions
@@ -288,7 +288,7 @@ def collect(course: Course, assignment: str, source: Path, roster_csv: Path | No
             rows.append(Row(c.lms.get("owner"), c.item.path, f"{_upper(c.problem)}; kept in {where}", True))
         else:
             by_student.setdefault(c.student, []).append(c)
-    records = _load_records(course, assignment)
+    records = load_records(course, assignment)
     for student in sorted(by_student):
         graded, rest = _choose(by_student[student], notebooks)
         for c, why, problem in rest:
@@ -296,10 +296,8 @@ def collect(course: Course, assignment: str, source: Path, roster_csv: Path | No
         if graded:
             rows += _place(course, assignment, student, graded, keep)
         records[student] = _record(by_student[student], graded)
-    _save_records(course, assignment, records)
+    save_records(course, assignment, records)
     if roster:
-        from .gradebook import sync_roster
-
         sync_roster(course, roster)
     return rows
 
@@ -403,34 +401,3 @@ class Keeper:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(item.data)
         return str(target.relative_to(self.course.root))
-
-
-# ----------------------------------------------------------------- what the LMS told us
-
-
-def records_path(course: Course, assignment: str) -> Path:
-    return course.root / ".autograder" / "lms" / f"{assignment}.json"
-
-
-def _load_records(course: Course, assignment: str) -> dict:
-    path = records_path(course, assignment)
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _save_records(course: Course, assignment: str, records: dict) -> None:
-    path = records_path(course, assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(records, indent=1, sort_keys=True, ensure_ascii=False))
-    tmp.replace(path)
-
-
-def lms_records(course: Course, assignment: str | None = None) -> dict[str, dict]:
-    """student -> what the LMS downloads said (per assignment, or merged over all of them)."""
-    if assignment is not None:
-        return _load_records(course, assignment)
-    merged: dict[str, dict] = {}
-    for path in sorted((course.root / ".autograder" / "lms").glob("*.json")):
-        for student, rec in json.loads(path.read_text()).items():
-            merged.setdefault(student, {}).update({k: v for k, v in rec.items() if k == "user_id"})
-    return merged

@@ -5,7 +5,7 @@
   graded, so extensions are also written to ``.autograder/late.json`` and applied at every merge.
 * The penalty is computed by nbgrader's own ``AssignLatePenalties`` preprocessor with a
   late-submission plugin: nbgrader's ``LateSubmissionPlugin`` (``none``, ``zero``) or
-  :class:`PerDayPenalty` below. It is stored per notebook in ``late_submission_penalty``, which
+  :class:`~autograder.late_policy.PerDayPenalty`. It is stored per notebook in ``late_submission_penalty``, which
   nbgrader's feedback shows and the exports subtract.
 
 Times are compared as nbgrader compares them: naive UTC (``timestamp.txt`` from collect is UTC).
@@ -13,88 +13,17 @@ Times are compared as nbgrader compares them: naive UTC (``timestamp.txt`` from 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 import warnings
-from pathlib import Path
 
-from nbgrader.plugins import LateSubmissionPlugin
-from traitlets import Float
-
-from .course import Course
-from .errors import InstructorError
-
-METHODS = ("none", "zero", "per_day")
-
-
-class PerDayPenalty(LateSubmissionPlugin):
-    """``percent_per_day`` of the score for each started day late, after ``grace_minutes``;
-    the whole score after ``zero_after_days`` days."""
-
-    percent_per_day = Float(10.0, help="Percent of the score taken per started day late.").tag(config=True)
-    grace_minutes = Float(0.0, help="Minutes late that cost nothing.").tag(config=True)
-    zero_after_days = Float(None, allow_none=True, help="Days late after which the score is 0.").tag(config=True)
-
-    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float:
-        seconds = total_seconds_late - 60 * self.grace_minutes
-        if seconds <= 0:
-            return 0.0
-        days = math.ceil(seconds / 86400)
-        if self.zero_after_days is not None and days > self.zero_after_days:
-            return score
-        return min(score, score * self.percent_per_day * days / 100)
-
-
-# ----------------------------------------------------------------- the settings file
-
-
-def _path(course: Course) -> Path:
-    return course.root / ".autograder" / "late.json"
+from ..course import Course
+from ..errors import InstructorError
+from ..late_policy import METHODS, config, save
+from ..late_policy import settings as _stored
 
 
 def settings(course: Course) -> dict:
-    path = _path(course)
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data.setdefault("policy", {"method": "none"})
-    data.setdefault("extensions", {})
-    return data
-
-
-def _save(course: Course, data: dict) -> None:
-    path = _path(course)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, sort_keys=True))
-
-
-def config(course: Course):
-    """The traitlets Config that makes nbgrader's AssignLatePenalties use the course's policy."""
-    from traitlets.config import Config
-
-    policy = settings(course)["policy"]
-    cfg = Config()
-    if policy["method"] == "per_day":
-        cfg.AssignLatePenalties.plugin_class = PerDayPenalty
-        for key in ("percent_per_day", "grace_minutes", "zero_after_days"):
-            if key in policy:
-                setattr(cfg.PerDayPenalty, key, policy[key])
-    else:
-        cfg.AssignLatePenalties.plugin_class = LateSubmissionPlugin
-        cfg.LateSubmissionPlugin.penalty_method = policy["method"]
-    return cfg
-
-
-def config_lines(course: Course) -> str:
-    """The same, as lines of an nbgrader_config.py (so `nbgrader autograde` agrees with the tool)."""
-    policy = settings(course)["policy"]
-    if policy["method"] == "none":
-        return ""
-    if policy["method"] == "zero":
-        return 'c.LateSubmissionPlugin.penalty_method = "zero"\n'
-    lines = 'c.AssignLatePenalties.plugin_class = "autograder.late.PerDayPenalty"\n'
-    for key in ("percent_per_day", "grace_minutes", "zero_after_days"):
-        if key in policy:
-            lines += f"c.PerDayPenalty.{key} = {policy[key]!r}\n"
-    return lines
+    """The course's stored late policy and extensions (``late_policy.py``)."""
+    return _stored(course.root)
 
 
 # ----------------------------------------------------------------- setting them
@@ -132,7 +61,7 @@ def set_extension(course: Course, assignment: str, student: str, hours: float) -
 
     data = settings(course)
     data["extensions"].setdefault(assignment, {})[student] = hours
-    _save(course, data)
+    save(course.root, data)
     with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gb:
         warnings.simplefilter("ignore")
         try:
@@ -146,7 +75,7 @@ def set_policy(course: Course, method: str, **options) -> None:
         raise InstructorError(f"unknown penalty {method!r}; use one of {', '.join(METHODS)}")
     data = settings(course)
     data["policy"] = {"method": method, **{k: v for k, v in options.items() if v is not None}}
-    _save(course, data)
+    save(course.root, data)
     course.write_root_config()
 
 
@@ -167,7 +96,7 @@ def apply_penalty(course: Course, assignment: str, student: str) -> tuple[float,
             gb.grant_extension(assignment, student, hours=hours)
         sub = gb.find_submission(assignment, student)
         late, notebooks = sub.total_seconds_late, [nb.name for nb in sub.notebooks]
-    pre = AssignLatePenalties(config=config(course))
+    pre = AssignLatePenalties(config=config(course.root))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in notebooks:

@@ -20,7 +20,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 from .clear_hidden_outputs import ClearHiddenTestOutputs
-from .course import REPO, Course
+from ..course import REPO, Course
 from .sanitize import TextOnlyStudentContent, harden_html
 
 #: one file with MathJax 3, every TeX extension and SVG output (no fonts to load)

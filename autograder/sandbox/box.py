@@ -1,7 +1,7 @@
 """Isolation primitives for the processes that run a student's code.
 
 This file is deliberately standard-library only and runnable as a script: the
-grading kernelspec points at it (``python sandbox.py kernel <limits.json> --
+grading kernelspec points at it (``python box.py kernel <limits.json> --
 <kernel argv>``), so it runs *before* the IPython kernel exists, as root, and
 then ``exec``s the real kernel. The check service (``checks/service.py``)
 imports it to put its student processes in the same kind of box.
@@ -388,7 +388,7 @@ def launch(mode: str, limits_file: str, argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    # sandbox.py kernel|service LIMITS_JSON -- ARGV...
+    # box.py kernel|service LIMITS_JSON -- ARGV...
     if len(sys.argv) < 5 or sys.argv[1] not in ("kernel", "service") or sys.argv[3] != "--":
-        sys.exit("usage: sandbox.py kernel|service LIMITS.json -- ARGV...")
+        sys.exit("usage: box.py kernel|service LIMITS.json -- ARGV...")
     launch(sys.argv[1], sys.argv[2], sys.argv[4:])

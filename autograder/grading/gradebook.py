@@ -1,6 +1,6 @@
 """The main gradebook's side of grading: one job's result merged into it (parent process only).
 
-Kept apart from the pool and job machinery in ``grade.py`` so the rules for what a re-grade may
+Kept apart from the pool and job machinery in ``pool.py`` and ``job.py`` so the rules for what a re-grade may
 overwrite (manual grades, late penalties) live in one small module.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import Course
+from ..course import Course
+from ..lms.records import lms_records
 
 
 @dataclass
@@ -102,8 +103,6 @@ def _merge(course: Course, result: dict) -> Outcome:
     if late_note:
         notes.append(late_note)
     elif ts is None:
-        from .collect import lms_records
-
         if lms_records(course, a).get(s, {}).get("late"):  # Canvas: a flag, no time to compute a penalty from
             notes.append("Canvas marked it LATE; its zip has no submission time, so no penalty was computed")
     if result.get("status") != "ok":
@@ -169,23 +168,3 @@ def _remember_submission(course: Course, a: str, s: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     tmp.replace(path)
-
-
-# ----------------------------------------------------------------- the roster
-
-
-def sync_roster(course: Course, roster) -> int:
-    """Put the roster's names, emails and Canvas ids into nbgrader's gradebook (formgrader and
-    ``nbgrader export`` show them); return how many students were written."""
-    from nbgrader.api import Gradebook
-
-    if not course.db_path.exists():
-        return 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Gradebook(course.db_url, course.course_id) as gb:
-            for p in roster.people.values():
-                fields = {k: v for k, v in (("first_name", p.first_name), ("last_name", p.last_name),
-                                            ("email", p.email), ("lms_user_id", p.lms_user_id)) if v}
-                gb.update_or_create_student(p.id, **fields)
-    return len(roster.people)

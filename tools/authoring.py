@@ -3,7 +3,7 @@
 The notebook in ``solutions/<assignment>/<assignment>.ipynb`` is the source of truth; these
 helpers only make writing (or rewriting) one painless. A typical authoring script::
 
-    from autograder import authoring as A
+    from tools import authoring as A
     nb = A.notebook([
         A.markdown("# Assignment 2: back-propagation ..."),
         A.colab_setup(),

@@ -25,11 +25,11 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .collect import lms_records
-from .course import Course
-from .errors import InstructorError
-from .lms import canvas, moodle
-from .lms.roster import Person, Roster
+from ..course import Course
+from ..errors import InstructorError
+from . import canvas, moodle
+from .records import lms_records
+from .roster import Person, Roster
 
 FORMATS = ("plain", "long", "canvas", "moodle", "moodle-gradebook")
 

@@ -1,0 +1,89 @@
+"""The course's late policy as it is stored (``<course>/.autograder/late.json``) and as nbgrader config.
+
+:class:`PerDayPenalty` is the late-submission plugin nbgrader's ``AssignLatePenalties`` loads by
+name (``autograder.late_policy.PerDayPenalty``); :func:`config` and :func:`config_lines` are the
+course's policy as traitlets config and as lines of an ``nbgrader_config.py``. Kept below
+``course.py`` (which merges the policy into every config it reads) and apart from the commands that
+change the policy (``grading/late.py``), so neither imports the other's importer.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from nbgrader.plugins import LateSubmissionPlugin
+from traitlets import Float
+
+METHODS = ("none", "zero", "per_day")
+
+
+class PerDayPenalty(LateSubmissionPlugin):
+    """``percent_per_day`` of the score for each started day late, after ``grace_minutes``;
+    the whole score after ``zero_after_days`` days."""
+
+    percent_per_day = Float(10.0, help="Percent of the score taken per started day late.").tag(config=True)
+    grace_minutes = Float(0.0, help="Minutes late that cost nothing.").tag(config=True)
+    zero_after_days = Float(None, allow_none=True, help="Days late after which the score is 0.").tag(config=True)
+
+    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float:
+        seconds = total_seconds_late - 60 * self.grace_minutes
+        if seconds <= 0:
+            return 0.0
+        days = math.ceil(seconds / 86400)
+        if self.zero_after_days is not None and days > self.zero_after_days:
+            return score
+        return min(score, score * self.percent_per_day * days / 100)
+
+
+# ----------------------------------------------------------------- the settings file
+
+
+def _path(root: Path) -> Path:
+    return Path(root) / ".autograder" / "late.json"
+
+
+def settings(root: Path) -> dict:
+    """The stored policy and extensions of the course at ``root``."""
+    path = _path(root)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data.setdefault("policy", {"method": "none"})
+    data.setdefault("extensions", {})
+    return data
+
+
+def save(root: Path, data: dict) -> None:
+    path = _path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+def config(root: Path):
+    """The traitlets Config that makes nbgrader's AssignLatePenalties use the course's policy."""
+    from traitlets.config import Config
+
+    policy = settings(root)["policy"]
+    cfg = Config()
+    if policy["method"] == "per_day":
+        cfg.AssignLatePenalties.plugin_class = PerDayPenalty
+        for key in ("percent_per_day", "grace_minutes", "zero_after_days"):
+            if key in policy:
+                setattr(cfg.PerDayPenalty, key, policy[key])
+    else:
+        cfg.AssignLatePenalties.plugin_class = LateSubmissionPlugin
+        cfg.LateSubmissionPlugin.penalty_method = policy["method"]
+    return cfg
+
+
+def config_lines(root: Path) -> str:
+    """The same, as lines of an nbgrader_config.py (so `nbgrader autograde` agrees with the tool)."""
+    policy = settings(root)["policy"]
+    if policy["method"] == "none":
+        return ""
+    if policy["method"] == "zero":
+        return 'c.LateSubmissionPlugin.penalty_method = "zero"\n'
+    lines = 'c.AssignLatePenalties.plugin_class = "autograder.late_policy.PerDayPenalty"\n'
+    for key in ("percent_per_day", "grace_minutes", "zero_after_days"):
+        if key in policy:
+            lines += f"c.PerDayPenalty.{key} = {policy[key]!r}\n"
+    return lines

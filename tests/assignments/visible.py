@@ -59,6 +59,8 @@ def _shape(a):
 def _describe(x):
     if isinstance(x, np.ndarray):
         return f"an array of shape {_shape(x)} and dtype {x.dtype}"
+    if isinstance(x, (list, tuple)):
+        return f"a {type(x).__name__} of {len(x)} items"
     if isinstance(x, np.generic):
         return f"a NumPy {x.dtype} scalar, {x.item()!r}"
     return f"{type(x).__name__} {str(x)[:60]}"
@@ -91,12 +93,13 @@ def _factor_hint(got, expected, sizes):
         tol = dict(rtol=1e-6, atol=1e-12 * float(np.abs(e).max()))
         if np.allclose(g, -e, **tol):
             return f" {what} of the wrong sign (a minus sign too many or too few?)."
-        for label, n in (sizes or {}).items():
+        for label, n in (sizes or {}).items():  # {name: size} or {name: (size, the likely cause)}
+            n, why = n if isinstance(n, tuple) else (n, None)
             n = float(n)
             if not n > 1:
                 continue
-            for r, how, cause in ((n, "too large", "a sum where a mean belongs?"),
-                                  (1 / n, "too small", "a mean where a sum belongs, or a division too many?")):
+            for r, how, cause in ((n, "too large", why or "a sum where a mean belongs?"),
+                                  (1 / n, "too small", why or "a mean where a sum belongs, or a division too many?")):
                 for sign, flipped in ((1, ""), (-1, " and of the wrong sign")):
                     if np.allclose(g, sign * r * e, **tol):
                         return f" {what} {n:g} times {how}{flipped}: a factor of {label} = {n:g}, {cause}"
@@ -112,8 +115,10 @@ def _shape_hint(got, expected):
         return " The right number of entries in the wrong shape: (N,) and (N, 1) broadcast differently (keepdims?)."
     if got.ndim < expected.ndim:
         return " An axis is missing: a sum or mean over the wrong axis, or keepdims=True forgotten?"
-    if got.ndim == expected.ndim and got.size > expected.size:
-        return " Too many entries: an (N,) array added to an (N, 1) one broadcasts to (N, N); or a sum over the wrong axis?"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] == expected.size and 1 in (expected.ndim, min(expected.shape)):
+        return " An (N,) array and an (N, 1) one broadcast to (N, N): keepdims=True, or a reshape(-1, 1)?"
+    if got.ndim == expected.ndim == 1:
+        return " A sum or mean over the wrong axis?"
     return ""
 
 
@@ -197,9 +202,17 @@ def call_unchanged(function, names, *inputs, **options):
     """function(*inputs, **options), after which the inputs must be as they were; returns the result."""
     import copy
 
+    name = getattr(function, "__name__", "your function")
     copies = copy.deepcopy(inputs)
-    result = function(*inputs, **options)
-    assert_unchanged(getattr(function, "__name__", "your function"), names, inputs, copies)
+    try:
+        result = function(*inputs, **options)
+    except Exception as e:  # say for which inputs; the traceback above this message shows the line
+        shapes = ", ".join(f"{n} {_shape(a)}" for n, a in zip(names, inputs) if isinstance(a, np.ndarray))
+        hint = (" Two arrays' shapes do not fit: check which axis each product or sum runs over (a missing .T, "
+                "an (N,) array where (N, 1) belongs?)" if any(w in str(e) for w in ("shape", "broadcast", "dimension")) else "")
+        raise AssertionError(f"{name} raised {type(e).__name__}: {e}" + (f" (inputs {shapes})." if shapes else ".")
+                             + hint) from e
+    assert_unchanged(name, names, inputs, copies)
     return result'''
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.numpy.optim import SGD, Adagrad, Adam, Momentum, RMSprop, make_optimizer
+from course_lib.numpy.optim import SGD, Adagrad, Adam, AdamW, Momentum, Nesterov, RMSprop, cosine, make_optimizer
 from tests.ufunc_recorder import UfuncRecorder
 
 # ours, torch's, and the settings that make them the same algorithm
@@ -64,8 +64,8 @@ def test_updates_are_in_place_and_keep_float32():
 
 
 def test_bad_optimizer_arguments():
-    with pytest.raises(ValueError, match=r"unknown optimizer 'adamw'; expected one of \['adagrad', 'adam'"):
-        make_optimizer("adamw", lr=0.1)
+    with pytest.raises(ValueError, match=r"unknown optimizer 'lion'; expected one of \['adagrad', 'adam', 'adamw'"):
+        make_optimizer("lion", lr=0.1)
     with pytest.raises(ValueError, match="learning rate must be > 0; got -1"):
         SGD(lr=-1)
     with pytest.raises(ValueError, match="params and grads must match"):
@@ -88,7 +88,7 @@ def test_adam_moments_are_torchs_running_averages():
     np.testing.assert_allclose(v, topt.state[pt]["exp_avg_sq"].numpy(), rtol=1e-12)
 
 
-ALL_OPTIMIZERS = [SGD, Momentum, Adagrad, RMSprop, Adam]
+ALL_OPTIMIZERS = [SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW]
 
 
 @pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda c: c.__name__)
@@ -96,7 +96,7 @@ def test_float32_steps_compute_in_float32_even_with_numpy_hyperparameters(cls):
     # every operand of every pass float32 or a Python scalar (see tests/ufunc_recorder.py)
     p = np.ones(1000, np.float32).view(UfuncRecorder)
     g = np.full(1000, 0.1, np.float32).view(UfuncRecorder)
-    opt = cls(lr=np.float64(0.01))
+    opt = cls(lr=np.float64(0.01), schedule=lambda t: np.float64(0.5) ** t)   # NumPy scalars everywhere
     UfuncRecorder.calls = []
     for _ in range(3):
         opt.step(p, g)
@@ -109,7 +109,7 @@ def test_steps_allocate_no_arrays_after_the_first(cls):
     import tracemalloc
 
     p, g = np.ones(100_000, np.float32), np.full(100_000, 0.1, np.float32)
-    opt = cls(lr=0.01)
+    opt = cls(lr=0.01, schedule=cosine(10))
     opt.step(p, g)  # the first step creates the state (and its scratch buffers)
     tracemalloc.start()
     try:

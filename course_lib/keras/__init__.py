@@ -7,7 +7,7 @@ Same specification, same names, same numbers:
 ``train``  :func:`fit` (``compile``/``fit`` with an early-stopping callback), :func:`fit_custom`
            and :func:`train_step` (the loop written out with ``tf.GradientTape``), :func:`evaluate`,
            :func:`predict`, :func:`predict_proba`, :func:`loss_and_grads`
-``optim``  :class:`SGD`, :class:`Momentum`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`: the
+``optim``  :class:`SGD`, :class:`Momentum`, :class:`Nesterov`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`, :class:`AdamW`: the
            book's update rules as Keras optimizers (Keras's own differ in where eps goes)
 ``cnn``    :func:`build_cnn` (alias :func:`SmallCNN`), the small convolutional network for 8x8 digits
 ``residual`` :class:`ResidualBlock` and :func:`residual_forward`, the residual block of chapter 7
@@ -36,8 +36,7 @@ BACKEND = keras.backend.backend()
 
 from course_lib.keras.cnn import SmallCNN, build_cnn  # noqa: E402
 from course_lib.keras.mlp import MLP, get_weights, logits_model, set_weights  # noqa: E402
-from course_lib.keras.optim import SGD, Adagrad, Adam, Momentum, RMSprop  # noqa: E402
-from course_lib.keras.residual import ResidualBlock  # noqa: E402
+from course_lib.keras.optim import SGD, Adagrad, Adam, AdamW, Momentum, Nesterov, RMSprop  # noqa: E402
 from course_lib.keras.train import (  # noqa: E402
     TrainingDiverged, evaluate, fit, fit_custom, loss_and_grads, predict, predict_proba, train_step,
 )
@@ -45,5 +44,5 @@ from course_lib.keras.train import (  # noqa: E402
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "fit_custom", "train_step", "evaluate", "predict",
     "predict_proba", "loss_and_grads", "SmallCNN", "build_cnn", "BACKEND", "TrainingDiverged",
-    "logits_model", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "ResidualBlock",
+    "logits_model", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW",
 ]

@@ -4,10 +4,15 @@ With learning rate eta, gradient g, step t = 1, 2, ... (as in :mod:`course_lib.n
 
 * SGD:       p <- p - eta g
 * Momentum:  v <- mu v - eta g;                 p <- p + v
+* Nesterov:  v <- mu v - eta g;                 p <- p + mu v - eta g
 * Adagrad:   G <- G + g^2;                      p <- p - eta g / (sqrt(G) + eps)
 * RMSprop:   s <- rho s + (1 - rho) g^2;        p <- p - eta g / (sqrt(s) + eps)
 * Adam:      m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
              p <- p - eta m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+* AdamW:     Adam's m, v;  p <- p - eta (m_hat / (sqrt(v_hat) + eps) + lambda p)
+
+Every one takes ``schedule=``, one of the schedules of :mod:`course_lib.numpy.optim` (the same
+functions, evaluated with ``keras.ops`` on the step counter): step t uses eta * schedule(t).
 
 Why not Keras's own: its Adagrad and RMSprop divide by sqrt(G + eps), eps *inside* the
 root, and its Adam adds eps before the bias correction (eps_hat = eps sqrt(1 - b2^t)),
@@ -23,10 +28,51 @@ say, 0.05 in a float64 model).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import keras
 from keras import ops
 
-__all__ = ["SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "OPTIMIZERS"]
+__all__ = ["SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "Scheduled", "OPTIMIZERS"]
+
+
+def _ops_in(dtype: str) -> SimpleNamespace:
+    """The four operations a schedule uses, on tensors of ``dtype`` that stay in ``dtype``.
+
+    Not ``keras.ops.floor`` and ``keras.ops.minimum`` themselves: on the torch backend they return
+    float32 for float64 inputs (Keras 3.15), which costs 1e-7 of agreement in a float64 model.
+    """
+    def tensor(x):
+        return ops.convert_to_tensor(x, dtype=dtype)
+
+    def minimum(a, b):
+        a, b = tensor(a), tensor(b)
+        return ops.where(a < b, a, b)
+
+    def maximum(a, b):
+        a, b = tensor(a), tensor(b)
+        return ops.where(a > b, a, b)
+
+    def floor(x):
+        x = tensor(x)
+        return x - ops.mod(x, tensor(1.0))   # x >= 0 here: the steps count up from 0
+
+    return SimpleNamespace(cos=lambda x: ops.cos(tensor(x)), floor=floor, minimum=minimum, maximum=maximum)
+
+
+class Scheduled(keras.optimizers.schedules.LearningRateSchedule):
+    """eta * schedule(t) at step t (the steps already taken), for a schedule of course_lib.numpy.optim."""
+
+    def __init__(self, learning_rate: float, schedule, dtype: str = "float32"):
+        self.learning_rate, self.schedule, self.dtype = float(learning_rate), schedule, dtype
+
+    def __call__(self, step):
+        t = ops.cast(step, self.dtype)
+        factor = ops.convert_to_tensor(self.schedule(t, ops=_ops_in(self.dtype)), dtype=self.dtype)
+        return ops.convert_to_tensor(self.learning_rate, dtype=self.dtype) * factor
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "dtype": self.dtype}
 
 
 class BookOptimizer(keras.optimizers.Optimizer):
@@ -38,15 +84,17 @@ class BookOptimizer(keras.optimizers.Optimizer):
 
     slots: tuple[str, ...] = ()
 
-    def __init__(self, learning_rate: float, dtype: str = "float32", name: str | None = None, **kwargs):
+    def __init__(self, learning_rate: float, dtype: str = "float32", name: str | None = None, schedule=None,
+                 **kwargs):
+        if not learning_rate > 0:
+            raise ValueError(f"learning rate must be > 0; got {learning_rate}")
+        rate = float(learning_rate) if schedule is None else Scheduled(learning_rate, schedule, dtype)
         floatx = keras.config.floatx()
         keras.config.set_floatx(dtype)  # the learning-rate variable takes floatx's dtype
         try:
-            super().__init__(learning_rate=float(learning_rate), name=name, **kwargs)
+            super().__init__(learning_rate=rate, name=name, **kwargs)
         finally:
             keras.config.set_floatx(floatx)
-        if not learning_rate > 0:
-            raise ValueError(f"learning rate must be > 0; got {learning_rate}")
 
     def build(self, variables):
         if self.built:
@@ -103,6 +151,15 @@ class Momentum(BookOptimizer):
         self.assign_add(p, v)
 
 
+class Nesterov(Momentum):
+    """v <- mu v - eta g;  p <- p + mu v - eta g (Keras's SGD(nesterov=True) is this rule too)."""
+
+    def rule(self, p, g, lr, t, state):
+        v = state["velocity"]
+        self.assign(v, self.const(self.momentum, p) * v - lr * g)
+        self.assign_add(p, self.const(self.momentum, p) * v - lr * g)
+
+
 class Adagrad(BookOptimizer):
     """G <- G + g^2;  p <- p - eta g / (sqrt(G) + eps): eps outside the root, G from 0."""
 
@@ -153,5 +210,25 @@ class Adam(BookOptimizer):
         self.assign_sub(p, lr * m_hat / (ops.sqrt(v_hat) + self.const(self.epsilon, p)))
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p <- p - eta (m_hat / (sqrt(v_hat) + eps) + lambda p).
+
+    The decay is held as ``decay``, not as Keras's ``weight_decay``, which Keras's base class
+    would apply once more (Keras 3's own ``Adam(weight_decay=...)`` is decoupled in this way).
+    """
+
+    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, weight_decay: float = 0.01, **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0; got {weight_decay}")
+        self.decay = float(weight_decay)
+
+    def rule(self, p, g, lr, t, state):
+        self.assign_sub(p, lr * self.const(self.decay, p) * p)   # from the p the gradient was taken at
+        super().rule(p, g, lr, t, state)                         # Adam's step does not depend on p
+
+
 #: name -> class, the names of :func:`course_lib.numpy.make_optimizer`
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": Adagrad, "rmsprop": RMSprop,
+              "adam": Adam, "adamw": AdamW}

@@ -9,7 +9,7 @@ Modules, one concept each:
 ``mlp``          :class:`MLP`, built from the functions of ``layers``: the four back-propagation equations
 ``residual``     ``residual_forward -> (out, cache)``, ``residual_backward -> (dx, grads)``: the residual block
 ``normalization`` batch normalisation and dropout, with a train and an eval mode
-``optim``        SGD, momentum, Adagrad, RMSprop, Adam with one interface
+``optim``        SGD, momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW with one interface; schedules
 ``train``        mini-batch training with validation, early stopping, a progress bar
 
 Everything computes in the dtype of its inputs: an ``MLP`` in its own dtype (float32 by
@@ -19,12 +19,15 @@ the input's dtype). Only NumPy is needed.
 """
 
 from course_lib.numpy.mlp import MLP
-from course_lib.numpy.optim import SGD, Adagrad, Adam, Momentum, RMSprop, make_optimizer
+from course_lib.numpy.optim import (
+    SGD, Adagrad, Adam, AdamW, Momentum, Nesterov, RMSprop, cosine, make_optimizer, step_decay, warmup,
+)
 from course_lib.numpy.train import TrainingDiverged, accuracy, evaluate, fit, loss_and_grads, predict, predict_proba
 from course_lib.numpy.weights import get_weights, set_weights
 
 __all__ = [
-    "MLP", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "make_optimizer",
+    "MLP", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "make_optimizer",
+    "step_decay", "cosine", "warmup",
     "fit", "evaluate", "predict", "predict_proba", "accuracy", "TrainingDiverged",
     "get_weights", "set_weights", "loss_and_grads",
 ]

@@ -9,6 +9,7 @@ Same specification, same names, same numbers (chapter 8):
             :func:`predict`, :func:`predict_proba`, :func:`loss_and_grads`
 ``cnn``     :class:`SmallCNN`, a small convolutional network for the 8x8 digits
 ``residual`` :class:`ResidualBlock` and :func:`residual_forward`, the residual block of chapter 7
+``optim``   :class:`Momentum`, :class:`Nesterov` (the book's convention), :class:`AdamW`, :func:`scheduler`
 
 Importing this package imports torch; ``import course_lib`` alone never does.
 """
@@ -26,9 +27,11 @@ from course_lib.torch.cnn import SmallCNN, build_cnn
 from course_lib.torch.device import get_device
 from course_lib.torch.mlp import MLP, get_weights, set_weights
 from course_lib.torch.residual import ResidualBlock
+from course_lib.torch.optim import AdamW, Momentum, Nesterov, scheduler
 from course_lib.torch.train import TrainingDiverged, evaluate, fit, loss_and_grads, predict, predict_proba
 
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "evaluate", "predict", "predict_proba",
     "loss_and_grads", "get_device", "SmallCNN", "build_cnn", "TrainingDiverged", "ResidualBlock",
+    "Momentum", "Nesterov", "AdamW", "scheduler",
 ]

@@ -10,7 +10,6 @@ from sklearn.model_selection import train_test_split
 
 import course_lib.keras as ck
 import course_lib.torch as ct
-import keras
 
 
 @pytest.fixture(scope="module")

@@ -358,7 +358,7 @@ def test_notebook_runs_as_on_colab(colab_env, path, tmp_path):
     runtime = colab.runtime_for(path)
     if runtime.frameworks:
         first = report["outputs"][0]
-        assert first.startswith(f"Python 3.12.") and "NumPy 2.0.2" in first, first
+        assert first.startswith("Python 3.12.") and "NumPy 2.0.2" in first, first
         if "torch" in runtime.frameworks:
             assert "PyTorch 2.8.0" in first and " on cpu" in first
         if "tensorflow" in runtime.frameworks:

@@ -34,7 +34,9 @@ def test_mlp_gradients_match_finite_differences(loss, seed):
     model, x, y = make_case(loss, seed)
     _, grads = model.loss(x, y)
     analytic = [(dW.copy(), db.copy()) for dW, db in grads]  # views: copy before the next call
-    f = lambda: model.loss(x, y)[0]
+    def f():
+        return model.loss(x, y)[0]
+
     for l, (W, b) in enumerate(zip(model.weights, model.biases)):
         assert rel_error(analytic[l][0], numerical_gradient(f, W)) < 1e-7, f"dW^{l + 1}"
         assert rel_error(analytic[l][1], numerical_gradient(f, b)) < 1e-7, f"db^{l + 1}"

@@ -65,7 +65,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------- errors
 
-from autograder.checks.client import (  # noqa: E402 - the kernel's side, shared
+from autograder.checks.client import (  # noqa: E402,F401 - the kernel's side, shared (and re-exported)
     SERVICE_ENV, HiddenTestFailure, ask_service, encode_request, pickle_student, raise_for)
 from autograder.checks.runner import BlockCourseLib as _BlockCourseLib  # noqa: E402,F401
 from autograder.checks.runner import encode, run_task  # noqa: E402

@@ -141,7 +141,7 @@ def _autograde(job: Path, spec: dict, result: dict) -> None:
     cfg = _job_config(course_dir, spec)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     out = api.autograde(a, s, force=True, create=True)
-    from .execute import LimitOutputSize, ResilientExecute
+    from .execute import ResilientExecute
 
     result["execute_seconds"] = ResilientExecute.seconds
     log = (out.get("log") or "") + (out.get("error") or "")

@@ -140,7 +140,7 @@ class MLP:
             if l < self.spec.n_layers - 1:
                 # BP2, second half. grad came from dense_backward: our own temporary, so
                 # the activation may write delta over it.
-                delta = activation_backward(grad, (z, a, self.spec.activations[l]), overwrite=True)
+                delta = activation_backward(grad, (z, a, self.spec.activations[l]), overwrite=True)  # noqa: F821 - bound by the previous l
             # BP4 into grad_weights[l], BP3 into grad_biases[l], and BP2's first half, except
             # for l = 1: nobody asks for dC/dx, and it is the largest product of the pass.
             grad, _, _ = dense_backward(delta, (a_prev, self.weights[l]), dW=self.grad_weights[l],

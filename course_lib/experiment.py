@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SEEDS", "Runs", "Tuned", "Comparison", "repeat", "tune", "tune_each", "compare",
+__all__ = ["SEEDS", "Runs", "Tuned", "Comparison", "repeat", "tune", "tune_each", "compare", "batched",
            "final", "log_final", "best"]
 
 #: The seeds of a chapter's experiments unless it says otherwise: five, cheap enough for the build.
@@ -128,6 +128,31 @@ def repeat(run: Callable[..., Any], seeds: Sequence[int] = SEEDS, **params) -> R
         raise ValueError(f"a run must return one number or a 1-D curve of the same length for every seed; "
                          f"got shapes {[o.shape for o in outputs]}")
     return Runs(seeds, np.stack(outputs), dict(params))
+
+
+def batched(run_all: Callable[..., Any], seeds: Sequence[int] = SEEDS) -> Callable[..., Any]:
+    """A per-seed ``run(seed, **params)`` from ``run_all(seeds, **params) -> (S, ...)``, which runs all
+    seeds at once (row ``i`` from ``seeds[i]``), called once per configuration and remembered.
+
+    For runs that vectorise over seeds: the book's optimizers act elementwise, so five starting
+    points of a 2-D function are one (5, 2) parameter array and one optimizer, five times cheaper.
+    Each row must be what a run with that seed alone would give (no seed may affect another).
+    """
+    seeds = _check_seeds(seeds)
+    cache: dict = {}
+
+    def run(seed, **params):
+        key = tuple(sorted(params.items()))
+        if key not in cache:
+            out = np.asarray(run_all(seeds, **params), dtype=float)
+            if len(out) != len(seeds):
+                raise ValueError(f"run_all returned {len(out)} rows for {len(seeds)} seeds")
+            cache[key] = out
+        if seed not in seeds:
+            raise ValueError(f"seed {seed} is not one of the batched seeds {seeds}")
+        return cache[key][seeds.index(seed)]
+
+    return run
 
 
 # --------------------------------------------------------------------------- tuning

@@ -15,7 +15,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from course_lib.experiment import (  # noqa: E402
-    SEEDS, Runs, best, compare, final, log_final, repeat, tune, tune_each,
+    SEEDS, Runs, batched, best, compare, final, log_final, repeat, tune, tune_each,
 )
 from course_lib.plotting import plot_runs, plot_sweep  # noqa: E402
 
@@ -60,6 +60,24 @@ def test_repeat_rejects_ragged_curves_and_bad_seeds():
         repeat(lambda seed: 1.0, ())
     with pytest.raises(ValueError, match="repeat"):
         repeat(lambda seed: 1.0, (1, 1))
+
+
+def test_batched_runs_all_seeds_once_per_configuration():
+    calls = []
+
+    def run_all(seeds, lr):
+        calls.append((seeds, lr))
+        return np.array([[s, s * lr] for s in seeds])     # row i: what seed i alone would give
+
+    run = batched(run_all, (3, 5, 7))
+    r = repeat(run, (3, 5, 7), lr=2.0)
+    np.testing.assert_array_equal(r.values, [[3, 6], [5, 10], [7, 14]])
+    repeat(run, (3, 5, 7), lr=2.0)
+    assert calls == [((3, 5, 7), 2.0)]                     # remembered: one call per configuration
+    with pytest.raises(ValueError, match="not one of the batched seeds"):
+        run(4, lr=2.0)
+    with pytest.raises(ValueError, match="rows"):
+        batched(lambda seeds, lr: np.zeros(1), (0, 1))(0, lr=1.0)
 
 
 def test_criteria():

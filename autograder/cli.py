@@ -1,4 +1,4 @@
-"""``python -m autograder``: release, collect, grade, feedback, export, late, roster.
+"""``python -m autograder``: release, collect, grade, feedback, export, late, roster, similarity.
 
 Every subcommand prints a summary table at the end and appends to the course's log
 (``<course>/.autograder/logs/autograder.log``; ``grade`` also keeps one line per submission in
@@ -293,3 +293,32 @@ def roster(ctx, roster_csv):
     n = sync_roster(course, Roster.load(roster_csv))
     log.info("roster %s: %d students", roster_csv, n)
     click.echo(f"{n} students written to the gradebook {course.db_path}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
+              help="Folder for similarity-<assignment>.html and .csv (default: <course>/reports).")
+@click.option("--top", default=25, show_default=True, help="Pairs shown in the HTML report and printed.")
+@click.option("--max-common", default=10, show_default=True,
+              help="Code found in more students than this is ignored (as MOSS's -m).")
+@click.pass_context
+def similarity(ctx, assignment, out_dir, top, max_common):
+    """Rank every pair of students by the code they share (their own code only, per notebook and per
+    graded function); write an HTML report with the code side by side, and a CSV."""
+    from .similarity.compare import Settings
+    from .similarity.run import similarity as run
+    from .text import printable
+
+    course = _course(ctx)
+    result = run(course, assignment, out_dir, top=top, settings=Settings(max_common=max_common))
+    rows = [[printable(p.a, one_line=True), printable(p.b, one_line=True), f"{p.score:.2f}",
+             printable(next((m.unit.split(": ", 1)[-1] for m in p.matches if ": " in m.unit and m.score >= 0.9),
+                            ""), one_line=True)]
+            for p in result.pairs[:min(top, 10)]]
+    click.echo(tabulate(rows, headers=["student", "student", "score", "copied function (>= 0.9)"]))
+    for student, why in result.skipped.items():
+        click.echo(f"not compared: {printable(student, one_line=True)}: {printable(why, one_line=True)}")
+    log.info("similarity %s: %d students, %d pairs", assignment, result.students, len(result.pairs))
+    click.echo(f"{result.students} students, {len(result.pairs)} pairs compared; "
+               f"report: {result.html} and {result.csv}")

@@ -9,11 +9,15 @@ as they were, and reordered functions only move them. Two kinds are not evidence
 * the **common**: fingerprints found in more than ``max_common`` students, the way MOSS ignores
   a passage seen more than ten times (its ``-m``): a short correct answer that many write alike.
 
-A pair's score for one unit of code (a notebook, or one graded function) is the fraction of the
-smaller side's remaining fingerprints that the other side has too (containment, so one function
-copied into an otherwise independent notebook scores high on that function). A unit with fewer than
-``min_fingerprints`` remaining fingerprints is too short to tell and gets no score. The pair's
-score is the highest of its units' scores.
+Each fingerprint is weighed by how few students have it: ``1 / (n - 1)`` for one found in ``n``
+students' code, so a passage only this pair shares counts fully and one a third student wrote too
+counts half: what several independent students write alike is explained by the class, not by the
+pair. A pair's score for one unit of code (a notebook, or one graded function) is the weight of the
+fingerprints the two share over the weight of the smaller side's (weighted containment: 1 for an
+exact copy, whatever the class wrote). The pair is ranked by its notebooks' scores; the per-function
+scores say where the shared code is (a single copied function shows as that function near 1 and a
+notebook score of its share of the notebook). A unit with fewer than ``min_fingerprints``
+remaining fingerprints is too short to tell and gets no score.
 """
 from __future__ import annotations
 
@@ -84,7 +88,8 @@ def fingerprint_class(answers: dict[str, dict[str, Answer]], templates: dict[str
                       settings: Settings) -> dict[str, dict[str, Unit]]:
     """Every student's units, fingerprinted: ``{student: {"nb.ipynb:fn" or "nb.ipynb (whole
     notebook)": Unit}}``, from ``answers = {student: {notebook: Answer}}``."""
-    template_prints = {nb: _fingerprint(t.code, settings, set()).hashes for nb, t in templates.items()}
+    template_prints = {nb: _fingerprint(t.code, settings, set()).hashes | _fingerprint(t.untouched, settings, set()).hashes
+                       for nb, t in templates.items()}
     units: dict[str, dict[str, Unit]] = {}
     for student, notebooks in answers.items():
         mine = units.setdefault(student, {})
@@ -96,12 +101,12 @@ def fingerprint_class(answers: dict[str, dict[str, Answer]], templates: dict[str
     return units
 
 
-def common_fingerprints(units: dict[str, dict[str, Unit]], settings: Settings) -> set:
-    """Fingerprints found in the code of more than ``settings.max_common`` students."""
+def class_counts(units: dict[str, dict[str, Unit]]) -> Counter:
+    """In how many students' code each fingerprint is found."""
     seen: Counter = Counter()
     for mine in units.values():
         seen.update(set().union(*(u.print.hashes for u in mine.values())) if mine else set())
-    return {h for h, n in seen.items() if n > settings.max_common}
+    return seen
 
 
 def locate(unit: Unit, shared: frozenset) -> np.ndarray:
@@ -118,19 +123,23 @@ def locate(unit: Unit, shared: frozenset) -> np.ndarray:
 
 def score_pairs(units: dict[str, dict[str, Unit]], settings: Settings) -> list[Pair]:
     """Every pair of students with at least one scored unit, most similar first."""
-    common = common_fingerprints(units, settings)
+    counts = class_counts(units)
+    common = {h for h, n in counts.items() if n > settings.max_common}
+    weight = {h: 1.0 / max(n - 1, 1) for h, n in counts.items()}
     evidence = {s: {name: u.evidence(common) for name, u in mine.items()} for s, mine in units.items()}
+    mass = {s: {name: sum(weight[h] for h in e) for name, e in mine.items()} for s, mine in evidence.items()}
     pairs = []
     for a, b in combinations(sorted(units), 2):
         matches = []
         for name in evidence[a].keys() & evidence[b].keys():
             ea, eb = evidence[a][name], evidence[b][name]
-            smaller = min(len(ea), len(eb))
-            if smaller >= settings.min_fingerprints:
+            if min(len(ea), len(eb)) >= settings.min_fingerprints:
                 shared = frozenset(ea & eb)
-                matches.append(Match(name, len(shared) / smaller, shared))
-        if matches:
-            matches.sort(key=lambda m: (-m.score, m.unit))
-            pairs.append(Pair(a, b, matches[0].score, matches))
+                score = sum(weight[h] for h in shared) / min(mass[a][name], mass[b][name])
+                matches.append(Match(name, score, shared))
+        notebooks = [m.score for m in matches if m.unit.endswith(NOTEBOOK)]
+        if notebooks:
+            matches.sort(key=lambda m: (not m.unit.endswith(NOTEBOOK), -m.score, m.unit))
+            pairs.append(Pair(a, b, max(notebooks), matches))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     return pairs

@@ -20,15 +20,16 @@ class Template:
 
     code: str                       # every code cell of the release, one after the other
     answer_ids: set[str]            # grade ids of the answer (solution) cells
-    functions: list[str]            # names defined in the answer cells: the graded functions
+    functions: dict[str, str]       # the graded functions (defined in the answer cells): their stubs
     cells: set[str] = field(default_factory=set)  # the release's code cells, stripped
+    untouched: str = ""             # what read_answer gives for the release itself: all its stubs
 
 
 @dataclass
 class Answer:
     """One student's code in one notebook."""
 
-    code: str                                            # all of it, cell after cell
+    code: str                    # all of it, cell after cell, as Python reads it (:func:`canonical`)
     functions: dict[str, str] = field(default_factory=dict)  # graded function name -> its source
 
 
@@ -56,9 +57,11 @@ def _grade_id(cell: dict) -> str | None:
     return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
 
 
-def _defined_functions(code: str) -> dict[str, str]:
+def _defined_functions(code: str, stubs: dict[str, str] | None = None) -> dict[str, str]:
     """Top-level functions and classes of ``code`` by name, each with its source. Cell by cell,
-    so one cell that does not parse loses only its own functions."""
+    so one cell that does not parse loses only its own functions; a definition identical to the
+    release's stub (``stubs``) never hides the student's own of the same name in another cell."""
+    stubs = stubs or {}
     found: dict[str, str] = {}
     for chunk in code.split("\n\n# %% cell\n"):
         try:
@@ -67,12 +70,27 @@ def _defined_functions(code: str) -> dict[str, str]:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found[node.name] = ast.get_source_segment(chunk, node) or ""
+                source = ast.get_source_segment(chunk, node) or ""
+                if node.name not in found or source != stubs.get(node.name):
+                    found[node.name] = source
     return found
 
 
 def _join(sources: list[str]) -> str:
     return "\n\n# %% cell\n".join(sources)
+
+
+def canonical(code: str) -> str:
+    """``code`` as Python reads it: parsed and written back (``ast.unparse``), so spacing, line
+    breaks, parentheses, quotes and comments are the same for everyone. Cell by cell; a cell that
+    does not parse (or uses IPython magics) is kept as written."""
+    out = []
+    for chunk in code.split("\n\n# %% cell\n"):
+        try:
+            out.append(ast.unparse(ast.parse(chunk)))
+        except (SyntaxError, ValueError, RecursionError):
+            out.append(chunk)
+    return _join(out)
 
 
 def read_template(release_notebook: Path) -> Template:
@@ -87,9 +105,9 @@ def read_template(release_notebook: Path) -> Template:
         if meta.get("solution") and meta.get("grade_id"):
             answer_ids.add(meta["grade_id"])
             answers.append(src)
-    functions = list(_defined_functions(_join(answers)))
-    return Template(code=_join(code), answer_ids=answer_ids, functions=functions,
-                    cells={s.strip() for s in code})
+    untouched = canonical(_join(answers))
+    return Template(code=canonical(_join(code)), answer_ids=answer_ids, functions=_defined_functions(untouched),
+                    cells={s.strip() for s in code}, untouched=untouched)
 
 
 def read_answer(notebook: Path, template: Template) -> Answer:
@@ -101,6 +119,6 @@ def read_answer(notebook: Path, template: Template) -> Answer:
         src = _source(cell)
         if _grade_id(cell) in template.answer_ids or src.strip() not in template.cells:
             mine.append(src)
-    code = _join(mine)
-    defined = _defined_functions(code)
+    code = canonical(_join(mine))
+    defined = _defined_functions(code, template.functions)
     return Answer(code=code, functions={name: defined[name] for name in template.functions if name in defined})

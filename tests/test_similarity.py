@@ -1,0 +1,119 @@
+"""The similarity report: planted copies rank above independent answers; only the students' own
+code is compared; hostile names and code stay inert; one broken notebook never stops the run."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.course import Course
+from autograder.similarity.compare import Settings, fingerprint_class, score_pairs
+from autograder.similarity.extract import read_answer, read_template
+from autograder.similarity.run import similarity
+from tests.similarity.class_a2 import GRADED, build_class, independent, notebook, rename, reformat
+
+REPO = Path(__file__).resolve().parent.parent
+RELEASE = REPO / "chapters" / "assignments" / "a2_backprop.ipynb"
+NB = "a2_backprop.ipynb"
+
+
+def _course(tmp_path: Path, notebooks: dict[str, dict]) -> Course:
+    """A course with the release and the submitted notebooks laid out as nbgrader lays them."""
+    root = tmp_path / "course"
+    (root / "release" / "a2_backprop").mkdir(parents=True)
+    (root / "release" / "a2_backprop" / NB).write_text(RELEASE.read_text())
+    for student, nb in notebooks.items():
+        folder = root / "submitted" / student / "a2_backprop"
+        folder.mkdir(parents=True)
+        (folder / NB).write_text(json.dumps(nb))
+    return Course(root=root, config_file=None)
+
+
+@pytest.fixture(scope="module")
+def release() -> dict:
+    return json.loads(RELEASE.read_text())
+
+
+def _scores(release: dict, tmp_path: Path, notebooks: dict[str, dict]):
+    (tmp_path / "rel.ipynb").write_text(json.dumps(release))
+    template = read_template(tmp_path / "rel.ipynb")
+    answers = {}
+    for student, nb in notebooks.items():
+        (tmp_path / f"{student}.ipynb").write_text(json.dumps(nb))
+        answers[student] = {NB: read_answer(tmp_path / f"{student}.ipynb", template)}
+    settings = Settings()
+    return score_pairs(fingerprint_class(answers, {NB: template}, settings), settings)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_planted_copy_ranks_above_every_independent_pair(release, tmp_path, seed):
+    notebooks, planted = build_class(release, 30, seed=seed)
+    pairs = _scores(release, tmp_path, notebooks)
+    copies = [p.score for p in pairs if frozenset((p.a, p.b)) in planted]
+    independent_pairs = [p.score for p in pairs if frozenset((p.a, p.b)) not in planted]
+    assert len(copies) == len(planted), "a planted pair got no score at all"
+    assert min(copies) > max(independent_pairs), (
+        f"seed {seed}: weakest copy {min(copies):.3f} <= most similar independent pair {max(independent_pairs):.3f}")
+
+
+def test_a_single_copied_function_is_named(release, tmp_path):
+    notebooks, _ = build_class(release, 20, seed=3)
+    pair = next(p for p in _scores(release, tmp_path, notebooks) if {p.a, p.b} == {"s010", "copy_one_function"})
+    by_unit = {m.unit: m.score for m in pair.matches}
+    assert by_unit[f"{NB}: mlp_backward"] == pytest.approx(1.0)
+    assert pair.score < 0.9, "the rest of that notebook is its own work: its notebook score says so"
+
+
+def test_renaming_reformatting_and_comments_change_nothing(release, tmp_path):
+    answers = independent(42)
+    twins = {"orig": notebook(release, answers), "disguised": notebook(release, reformat(rename(answers, 1))),
+             **{f"other{i}": notebook(release, independent(100 + i)) for i in range(6)}}
+    top = _scores(release, tmp_path, twins)[0]
+    assert {top.a, top.b} == {"orig", "disguised"} and top.score == pytest.approx(1.0)
+
+
+def test_only_the_students_own_code_is_compared(release, tmp_path):
+    """Two students who submit the release untouched share every line of it, and none of it is theirs."""
+    (tmp_path / "rel.ipynb").write_text(json.dumps(release))
+    template = read_template(tmp_path / "rel.ipynb")
+    assert set(template.functions) == set(GRADED)
+    (tmp_path / "stub.ipynb").write_text(json.dumps(release))
+    untouched = read_answer(tmp_path / "stub.ipynb", template)
+    pairs = _scores(release, tmp_path, {"lazy1": release, "lazy2": release, "worker": notebook(release, independent(5))})
+    assert not [p for p in pairs if {p.a, p.b} == {"lazy1", "lazy2"}], "the template itself was scored as shared code"
+    assert "raise NotImplementedError" in untouched.code  # the stub is read, its fingerprints removed
+
+
+def test_report_is_inert_and_a_broken_notebook_is_a_note(release, tmp_path):
+    hostile = independent(7)
+    hostile["sgd_step"] += "\n# </pre><script>alert(1)</script>\x1b]0;owned\x07\n"
+    notebooks = {"alice": notebook(release, hostile), "=HYPERLINK(1)": notebook(release, rename(hostile, 3)),
+                 "carol": notebook(release, independent(8))}
+    course = _course(tmp_path, notebooks)
+    (course.root / "submitted" / "mallory" / "a2_backprop").mkdir(parents=True)
+    (course.root / "submitted" / "mallory" / "a2_backprop" / NB).write_text("{not json")
+    result = similarity(course, "a2_backprop", top=5)
+    assert result.skipped == {"mallory": f"{NB} is not a readable notebook (JSONDecodeError)"}
+    page = result.html.read_text()
+    assert "<script>" not in page and "\x1b" not in page and "\x07" not in page
+    assert "&lt;/pre&gt;&lt;script&gt;" in page or "<mark>" in page
+    rows = list(csv.reader(result.csv.open()))
+    assert rows[0][:3] == ["student_a", "student_b", "pair_score"]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert {rows[1][0], rows[1][1]} == {"'=HYPERLINK(1)", "alice"}
+
+
+def test_cli_prints_the_top_pairs(release, tmp_path):
+    notebooks, planted = build_class(release, 12, seed=4)
+    course = _course(tmp_path, notebooks)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root), "similarity",
+                           "a2_backprop", "--top", "5"], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    first_row = proc.stdout.splitlines()[2].split()
+    assert frozenset(first_row[:2]) in planted, proc.stdout
+    assert (course.root / "reports" / "similarity-a2_backprop.html").is_file()
+    assert "17 students, 136 pairs compared" in proc.stdout, proc.stdout

@@ -373,11 +373,22 @@ def _run_student(check: HiddenCheck, payload: bytes, cases: list[Case]):
         raise CheckFailure("your code stopped the grader's process (did it call exit() or crash?)") from None
 
 
+def student_secret(course_secret: str, student: str) -> str:
+    """The secret one student's hidden cases are drawn from: the course's secret (hex) keyed with the
+    student's id (HMAC-SHA256). No two students draw the same hidden inputs, so one who prints them
+    in their feedback shares nothing the class can use, and a regrade draws the same cases again."""
+    import hashlib
+    import hmac
+
+    return hmac.new(bytes.fromhex(course_secret), student.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def case_rng(check: HiddenCheck) -> np.random.Generator:
     """The generator of a check's cases: its seed mixed with a secret the kernel never sees.
 
-    Under the grader the secret is the course's (the same cases on every re-run, so grading stays
-    deterministic); under plain nbgrader a fresh random one per check.
+    Under the grader the secret is the student's (:func:`student_secret`: the same cases on every
+    re-run, so grading stays deterministic, and other cases for every student); under plain
+    nbgrader a fresh random one per check.
     """
     import secrets
 

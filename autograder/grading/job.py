@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..checks import packages
+from ..checks.isolation import student_secret
 from ..course import Course
 
 @dataclass
@@ -102,7 +103,7 @@ class JobFactory:
         self.check_names, self.preload = packages.build(self.course.checks_dir, self.assignment, pkgs, checks)
         return pkgs, checks
 
-    def _secret(self) -> str:
+    def _secret(self) -> str:  # the course's; each job gets student_secret(course's, student)
         """The course's secret for drawing hidden cases: the same on every run, never in a kernel."""
         import secrets
 
@@ -154,7 +155,7 @@ class JobFactory:
         _private_dir(job / "runner", 0o700)
         fd = os.open(job / "secret", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(self.secret)
+            f.write(student_secret(self.secret, student))
         limits = {
             "memory_bytes": self.limits.memory_mb << 20,
             "cpu_seconds": self.limits.notebook_timeout + 30,

@@ -101,7 +101,7 @@ def _loss_verify(name):
     def verify(case, got):
         loss, grad = expect_sequence(f"{name}'s return value (loss, gradient)", got, 2)
         expect_scalar("loss", loss, case.expected[0], rtol=1e-7)
-        expect_array("gradient", grad, case.expected[1], rtol=1e-6, atol=1e-12)
+        expect_array("gradient", grad, case.expected[1], rtol=1e-6, atol=1e-12, dtype=np.float64)  # as the text says
     return verify
 
 

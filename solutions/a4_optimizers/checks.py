@@ -46,7 +46,7 @@ def _verify(names):
     def verify(case, got):
         got = expect_sequence(f"the return value ({', '.join(names)})", got, len(names))
         for name, g, e in zip(names, got, case.expected):
-            expect_array(name, g, e, rtol=1e-9, atol=1e-15)
+            expect_array(name, g, e, rtol=1e-9, atol=1e-15, dtype=np.float64)  # float64, as the text says
     return verify
 
 

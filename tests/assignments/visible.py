@@ -164,6 +164,18 @@ def assert_close(name, got, expected, rtol=1e-6, sizes=None, dtype={dtype}):
     print(f"{name}: OK (relative error {err:.1e})")
 
 
+def assert_shape(name, got, shape, dtype={dtype}):
+    """Check that `got` is an array of `shape` (and `dtype`); its values are checked elsewhere."""
+    expected = np.zeros(shape)
+{to_array}
+    if dtype is not None and got.dtype != dtype:
+        raise AssertionError(f"{name}: expected dtype {np.dtype(dtype)}; got {got.dtype}: a float32 or integer "
+                             "array somewhere (np.zeros(..., dtype=...), .astype, an integer literal array?)")
+    if got.shape != expected.shape:
+        raise AssertionError(f"{name}: expected shape {_shape(expected)}; got shape {_shape(got)}."
+                             + _shape_hint(got, expected))
+
+
 def assert_number(name, got, expected, rtol=1e-9, sizes=None):
     """Check that `got` is a Python float within relative error `rtol` of `expected`; hints as in assert_close."""
     if not isinstance(got, float):  # a Python float (np.float64 is one; np.float32 and tensors are not)

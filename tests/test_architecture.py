@@ -89,3 +89,30 @@ def test_the_engine_names_no_assignment():
     found = [f"{p.relative_to(REPO)}: {n}" for p in (REPO / "autograder").rglob("*.py") for n in names
              if n in p.read_text()]
     assert not found, found
+
+
+# --------------------------------------------------------------------------- course content beside its assignment
+
+
+def test_a_courses_checks_are_found_beside_its_assignments(tmp_path):
+    """Outside grading, ``autograder.checks.<a>`` is ``<checks folder>/<a>/checks.py`` ($AUTOGRADER_CHECKS)."""
+    (tmp_path / "b1_other").mkdir()
+    (tmp_path / "b1_other" / "checks.py").write_text("ANSWER = 42\n")
+    code = ("import autograder.checks.b1_other as m, autograder.checks.isolation as i; "
+            "print(m.ANSWER, m.__file__, i.__file__)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+                         env={"AUTOGRADER_CHECKS": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    answer, checks_file, machinery = out.stdout.split()
+    assert answer == "42" and checks_file == str(tmp_path / "b1_other" / "checks.py")
+    assert machinery == str(REPO / "autograder" / "checks" / "isolation.py")  # the machinery is the engine's
+
+
+def test_checks_in_the_old_flat_layout_get_a_one_line_error(tmp_path):
+    from autograder.checks import packages
+    from autograder.errors import InstructorError
+
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "b1_other.py").write_text("")
+    with pytest.raises(InstructorError, match=r"b1_other/checks\.py"):
+        packages.build(tmp_path / "checks", "b1_other", tmp_path / "pkgs", tmp_path / "service")

@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..errors import InstructorError
 from ..sandbox import box as _box
 from . import CHECKS_FILE, HERE, MACHINERY, check_modules
 from .isolation import HiddenCheck
@@ -43,6 +44,10 @@ def build(checks_dir: Path, assignment: str, pkgs: Path, checks: Path) -> tuple[
     Returns the names of every hidden check and the frameworks (torch, keras, tensorflow) that
     ``assignment``'s checks' student processes import (the zygote preloads them).
     """
+    flat = sorted(p.name for p in Path(checks_dir).glob("*.py"))
+    if flat and not check_modules(checks_dir):
+        raise InstructorError(f"{checks_dir} holds {', '.join(flat[:3])}: an assignment's hidden checks go in "
+                              f"<checks folder>/<assignment>/{CHECKS_FILE} (e.g. {checks_dir}/{assignment}/{CHECKS_FILE})")
     kernel, service = _package(pkgs), _package(checks)
     (checks / "autograder" / "sandbox").mkdir()
     (checks / "autograder" / "sandbox" / "__init__.py").write_text("")

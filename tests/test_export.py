@@ -106,12 +106,31 @@ def test_canvas_fills_its_own_gradebook_and_leaves_the_rest(course, roster, tmp_
 
 
 def test_canvas_from_ids_alone_and_without_them(course, roster, tmp_path):
+    memory = course.root / ".autograder" / "canvas_ids.json"
+    memory.unlink(missing_ok=True)
     out = tmp_path / "canvas.csv"
+    with pytest.raises(InstructorError, match="--canvas-id fx="):
+        export(course, out, "canvas", roster)
     export(course, out, "canvas", roster, canvas_ids={"fx": "9001"})
     new, updates, _ = canvas_import(_rows(out), {"9001"}, {"12345", "23456"})
     assert new == [] and updates == {("12345", "9001"): "3", ("23456", "9001"): "1"}
+    export(course, out, "canvas", roster)  # the id given once is remembered with the course
+    assert canvas_import(_rows(out), {"9001"}, {"12345", "23456"})[1] == updates
+
+
+def test_canvas_id_matched_once_in_the_gradebook_is_remembered(course, roster, tmp_path):
+    """A column titled as instructors title them is matched once by --canvas-id, then by memory."""
+    memory = course.root / ".autograder" / "canvas_ids.json"
+    memory.unlink(missing_ok=True)
+    exported = tmp_path / "canvas_export.csv"
+    exported.write_text("Student,ID,SIS User ID,SIS Login ID,Section,A2: Back-propagation (98765)\n"
+                        "    Points Possible,,,,,4\n\"Doe, Jane\",12345,1001,jane,Sec A,\n")
     with pytest.raises(InstructorError, match="--canvas-id fx="):
-        export(course, out, "canvas", roster)
+        export(course, tmp_path / "c.csv", "canvas", roster, canvas_gradebook=exported)
+    report = export(course, tmp_path / "c.csv", "canvas", roster, canvas_gradebook=exported, canvas_ids={"fx": "98765"})
+    assert "fx -> Canvas column 'A2: Back-propagation (98765)'" in report.notes
+    report = export(course, tmp_path / "c.csv", "canvas", roster, canvas_gradebook=exported)
+    assert _rows(tmp_path / "c.csv")[2][5] == "3" and "fx -> Canvas column 'A2: Back-propagation (98765)'" in report.notes
 
 
 def moodle_import(rows, grades_in_moodle):

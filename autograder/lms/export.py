@@ -28,6 +28,7 @@ from pathlib import Path
 from ..course import Course
 from ..errors import InstructorError
 from . import canvas, moodle
+from . import canvas_ids as canvas_id_memory
 from .records import lms_records
 from .roster import Person, Roster
 
@@ -156,10 +157,16 @@ def _canvas_ids(course: Course, g: Grades) -> dict[str, str]:
 def _canvas(course, g: Grades, zeros, *, canvas_gradebook, canvas_ids, **_):
     by_user = _canvas_ids(course, g)
     report = Report()
+    canvas_ids = {**{a: i for a, i in canvas_id_memory.remembered(course).items() if a in g.assignments},
+                  **canvas_ids}
     if canvas_gradebook is not None:
         header, body = canvas.read_gradebook(canvas_gradebook)
         columns = canvas.assignment_columns(header, g.assignments, canvas_ids)
+        found = {a: m["id"] for a, i in columns.items() if (m := canvas.COLUMN.match(header[i].strip()))}
+        canvas_id_memory.remember(course, found)
+        report.notes += [f"{a} -> Canvas column {header[i].strip()!r}" for a, i in columns.items()]
     else:
+        canvas_id_memory.remember(course, {a: canvas_ids[a] for a in g.assignments if a in canvas_ids})
         header, body = canvas.new_gradebook(g.assignments, canvas_ids, g.maxima)
         for user, s in sorted(by_user.items(), key=lambda kv: kv[1]):
             if s in g.scores and (zeros or any(v is not None for v in g.scores[s].values())):

@@ -58,12 +58,22 @@ def save(root: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=1, sort_keys=True))
 
 
+def is_set(root: Path) -> bool:
+    """Whether the tool's own policy was set (``python -m autograder late --penalty``). If not, the
+    course's nbgrader_config.py decides, exactly as ``nbgrader autograde`` would."""
+    path = _path(root)
+    return path.exists() and "policy" in json.loads(path.read_text())
+
+
 def config(root: Path):
-    """The traitlets Config that makes nbgrader's AssignLatePenalties use the course's policy."""
+    """The traitlets Config that makes nbgrader's AssignLatePenalties use the tool's policy (empty
+    when none was set: the course's own nbgrader configuration then applies)."""
     from traitlets.config import Config
 
     policy = settings(root)["policy"]
     cfg = Config()
+    if not is_set(root):
+        return cfg
     if policy["method"] == "per_day":
         cfg.AssignLatePenalties.plugin_class = PerDayPenalty
         for key in ("percent_per_day", "grace_minutes", "zero_after_days"):
@@ -78,8 +88,10 @@ def config(root: Path):
 def config_lines(root: Path) -> str:
     """The same, as lines of an nbgrader_config.py (so `nbgrader autograde` agrees with the tool)."""
     policy = settings(root)["policy"]
-    if policy["method"] == "none":
+    if not is_set(root):
         return ""
+    if policy["method"] == "none":
+        return 'c.LateSubmissionPlugin.penalty_method = "none"\n' 
     if policy["method"] == "zero":
         return 'c.LateSubmissionPlugin.penalty_method = "zero"\n'
     lines = 'c.AssignLatePenalties.plugin_class = "autograder.late_policy.PerDayPenalty"\n'

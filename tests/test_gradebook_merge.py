@@ -124,3 +124,39 @@ def test_a_policy_set_after_grading_applies_without_regrading(course):
     assert late.reapply(course, "fx") == {"s001": 3.0}  # two started days > one: everything
     late.set_extension(course, "fx", "s001", 72)
     assert late.reapply(course, "fx") == {"s001": 0.0}
+
+
+def _course_with_own_config(course, text: str):
+    """The same course, with an nbgrader_config.py of its own (as an nbgrader course has)."""
+    from autograder.course import Course
+
+    path = course.root / "course_config.py"
+    path.write_text("c = get_config()  # noqa: F821\n" + text)
+    return Course(root=course.root, config_file=path, checks_dir=course.checks_dir)
+
+
+def test_an_nbgrader_courses_own_late_policy_applies(course):
+    """Due date set the nbgrader way, `penalty_method = 'zero'` in the course's own config, no
+    `late` settings of the tool: the score is what nbgrader's own plugin gives (0), not the full 3."""
+    from nbgrader.plugins import LateSubmissionPlugin
+
+    own = _course_with_own_config(course, "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    late.set_due(own, "fx", dt.datetime(2026, 11, 30, 12, 0))
+    gradebooks.submit(own, "s001")
+    merge(own, gradebooks.result("s001", FULL, timestamp=dt.datetime(2026, 11, 30, 21, 30)))  # 9.5 h late
+    nbgraders = LateSubmissionPlugin(penalty_method="zero").late_submission_penalty("s001", 3.0, 9.5 * 3600)
+    assert nbgraders == 3.0
+    assert grades(own, ["fx"]).scores["s001"]["fx"] == 3.0 - nbgraders == 0.0
+    assert late.policy_conflict(own) is None
+
+
+def test_the_tools_policy_overrides_the_courses_and_says_so(course):
+    own = _course_with_own_config(course, "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    late.set_due(own, "fx", dt.datetime(2026, 11, 30, 12, 0))
+    late.set_policy(own, "per_day", percent_per_day=10)
+    gradebooks.submit(own, "s001")
+    merge(own, gradebooks.result("s001", FULL, timestamp=dt.datetime(2026, 11, 30, 21, 30)))
+    assert grades(own, ["fx"]).scores["s001"]["fx"] == pytest.approx(2.7)  # one started day: 10 %
+    conflict = late.policy_conflict(own)
+    assert "per_day" in conflict and "penalty_method = 'zero'" in conflict
+    assert conflict in late.apply_penalty(own, "fx", "s001")[1]

@@ -96,7 +96,7 @@ def apply_penalty(course: Course, assignment: str, student: str) -> tuple[float,
             gb.grant_extension(assignment, student, hours=hours)
         sub = gb.find_submission(assignment, student)
         late, notebooks = sub.total_seconds_late, [nb.name for nb in sub.notebooks]
-    pre = AssignLatePenalties(config=config(course.root))
+    pre = AssignLatePenalties(config=course.config())  # the course's nbgrader config, then the tool's policy
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in notebooks:
@@ -107,7 +107,31 @@ def apply_penalty(course: Course, assignment: str, student: str) -> tuple[float,
             penalty = sum(nb.late_submission_penalty or 0 for nb in gb.find_submission(assignment, student).notebooks)
     if late <= 0:
         return 0.0, None
-    return penalty, f"late by {late / 3600:.1f} h: penalty {penalty:g}"
+    conflict = policy_conflict(course)
+    return penalty, f"late by {late / 3600:.1f} h: penalty {penalty:g}" + (f" ({conflict})" if conflict else "")
+
+
+def policy_conflict(course: Course) -> str | None:
+    """A sentence when the tool's late policy and the course's nbgrader_config.py both set one and
+    they differ (the tool's applies; nothing is resolved silently)."""
+    from ..late_policy import is_set
+
+    if course.config_file is None or not course.config_file.exists() or not is_set(course.root):
+        return None
+    from traitlets.config.loader import PyFileConfigLoader
+
+    own = PyFileConfigLoader(course.config_file.name, path=str(course.config_file.parent)).load_config()
+    theirs = {"plugin": str(own.AssignLatePenalties.get("plugin_class", "")) or None,
+              "method": own.LateSubmissionPlugin.get("penalty_method")}
+    if theirs == {"plugin": None, "method": None}:
+        return None
+    mine = settings(course)["policy"]["method"]
+    if theirs["method"] == mine and theirs["plugin"] in (None, "nbgrader.plugins.LateSubmissionPlugin"):
+        return None
+    said = (f"LateSubmissionPlugin.penalty_method = {theirs['method']!r}" if theirs["method"]
+            else f"AssignLatePenalties.plugin_class = {theirs['plugin']!r}")
+    return (f"the tool's late policy '{mine}' applies, not {said} of {course.config_file.name}; "
+            f"`python -m autograder late {{assignment}} --penalty ...` changes it")
 
 
 def reapply(course: Course, assignment: str) -> dict[str, float]:

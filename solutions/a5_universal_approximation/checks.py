@@ -128,6 +128,7 @@ _TARGETS = [  # (f, interval, n_hidden, M = max |f'| on the interval)
     (cos3, (-1.0, 2.0), 60, 3.0),
     (kink, (-1.0, 1.0), 25, 1.0),
     (parabola, (-2.0, 1.0), 50, 4.0),
+    (parabola, (0.0, 0.5), 21, 1.0),  # a short interval: a steepness fixed in absolute terms is too gentle here
 ]
 
 

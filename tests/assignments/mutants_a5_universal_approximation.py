@@ -7,12 +7,29 @@ MUTANTS = {
         ("height forgotten", ("return height * (", "return (")),
         ("the two steps swapped (a negative bump)", ("sigmoid(steepness * (x - a)) - sigmoid(steepness * (x - b))",
                                                      "sigmoid(steepness * (x - b)) - sigmoid(steepness * (x - a))")),
+        ("the steepness on the first sigmoid only", ("sigmoid(steepness * (x - a)) - sigmoid(steepness * (x - b))",
+                                                     "sigmoid(steepness * (x - a)) - sigmoid(x - b)")),
+        ("the height added instead of multiplied", ("return height * (sigmoid(steepness * (x - a)) - sigmoid(steepness * (x - b)))",
+                                                    "return height + (sigmoid(steepness * (x - a)) - sigmoid(steepness * (x - b)))")),
+        ("x flattened: a 1-D result for a 2-D x", ("x = np.asarray(x, dtype=float)", "x = np.asarray(x, dtype=float).ravel()")),
+        ("x shifted in place", ("x = np.asarray(x, dtype=float)\n", "x = np.asarray(x, dtype=float)\n    x -= 0.0 * x\n    x += 1e-3 * (x > 1e9)\n    x -= a\n    x += a\n")),
+        ("a and b mixed up in the second step", ("sigmoid(steepness * (x - b))", "sigmoid(steepness * (x - a) - b)")),
+        ("one step only (the second forgotten)", ("return height * (sigmoid(steepness * (x - a)) - sigmoid(steepness * (x - b)))",
+                                                  "return height * sigmoid(steepness * (x - a))")),
     ],
     "step_weights": [
         ("bias not scaled by the steepness", ("b1 = -steepness * centers", "b1 = -centers")),
         ("bias with the wrong sign", ("b1 = -steepness * centers", "b1 = steepness * centers")),
         ("w1 of shape (n, 1)", ("w1 = np.full((1, len(centers)), float(steepness))",
                                 "w1 = np.full((len(centers), 1), float(steepness))")),
+        ("w2 flat, of shape (n,)", ("w2 = heights.reshape(-1, 1).copy()", "w2 = heights.copy()")),
+        ("b2 a scalar, not of shape (1,)", ("b2 = np.zeros(1)", "b2 = np.float64(0.0)")),
+        ("b1 of shape (1, n)", ("b1 = -steepness * centers", "b1 = (-steepness * centers).reshape(1, -1)")),
+        ("heights and steepness swapped (w1 = heights)", ("w1 = np.full((1, len(centers)), float(steepness))\n    b1 = -steepness * centers\n    w2 = heights.reshape(-1, 1).copy()",
+                                                         "w1 = heights.reshape(1, -1).copy()\n    b1 = -heights * centers\n    w2 = np.full((len(centers), 1), float(steepness))")),
+        ("the centers used as biases unscaled and w1 = 1", ("w1 = np.full((1, len(centers)), float(steepness))\n    b1 = -steepness * centers",
+                                                            "w1 = np.ones((1, len(centers)))\n    b1 = -centers")),
+        ("the heights accumulated (a cumulative sum)", ("w2 = heights.reshape(-1, 1).copy()", "w2 = np.cumsum(heights).reshape(-1, 1)")),
     ],
     "build_approximator": [
         ("the offset f(x_0) forgotten", ("np.array([values[0]])", "np.zeros(1)")),
@@ -31,11 +48,30 @@ MUTANTS = {
          "    b1 = -s * np.concatenate([a, b])\n"
          "    w2 = np.concatenate([heights, -heights])[:, None]\n"
          "    return w1, b1, w2, np.zeros(1)"),
+        ("a fixed steepness s = 10 (too gentle on a short interval)", ("steepness = 10.0 / (grid[1] - grid[0])", "steepness = 10.0")),
+        ("one unit too many: a step at every grid point", "def build_approximator(f, n_hidden, interval):\n"
+         "    lo, hi = interval\n"
+         "    grid = np.linspace(lo, hi, n_hidden + 1)\n"
+         "    values = f(grid)\n"
+         "    s = 10.0 / (grid[1] - grid[0])\n"
+         "    heights = np.concatenate([[values[0]], np.diff(values)])\n"
+         "    w1 = np.full((1, n_hidden + 1), s)\n"
+         "    b1 = -s * np.concatenate([[lo - 20 / s], 0.5 * (grid[:-1] + grid[1:])])\n"
+         "    return w1, b1, heights[:, None], np.zeros(1)"),
+        ("the heights are f at the centers, not its changes", ("heights = np.diff(values)", "heights = np.asarray(f(0.5 * (grid[:-1] + grid[1:])))")),
+        ("the interval ignored: a grid on [0, 1]", ("grid = np.linspace(lo, hi, n_hidden + 1)", "grid = np.linspace(0.0, 1.0, n_hidden + 1)")),
+        ("w2 flat, of shape (n,)", ("heights.reshape(-1, 1)", "heights")),
     ],
 }
 
 CORRECT = {
     "bump": [
+        "def bump(x, a, b, height, steepness):\n"
+        "    # the naive sigmoid: np.exp overflows to inf for steep bumps (a RuntimeWarning, printed, no points lost)\n"
+        "    # and 1 / (1 + inf) = 0 is still right\n"
+        "    x = np.asarray(x, dtype=float)\n"
+        "    naive = lambda z: 1 / (1 + np.exp(-z))\n"
+        "    return height * (naive(steepness * (x - a)) - naive(steepness * (x - b)))",
         "def bump(x, a, b, height, steepness):\n"
         "    x = np.asarray(x, dtype=float)\n"
         "    def s(z):\n"
@@ -99,3 +135,40 @@ CORRECT = {
         "    return w1, b1, w2, np.zeros(1)",
     ],
 }
+
+VISIBLE = {
+    'bump': {
+        'center not scaled by the steepness': 'symmetric about the middle',
+        'height forgotten': 'the height is a factor',
+        'the two steps swapped (a negative bump)': 'two sigmoids swapped',
+        'the steepness on the first sigmoid only': 'two sigmoids swapped',
+        'the height added instead of multiplied': 'the height is a factor',
+        'x flattened: a 1-D result for a 2-D x': 'keepdims',
+        'x shifted in place': 'changed its input',
+        'a and b mixed up in the second step': 'symmetric about the middle',
+        'one step only (the second forgotten)': 'symmetric about the middle',
+    },
+    'step_weights': {
+        'bias not scaled by the steepness': 'One hidden unit is',
+        'bias with the wrong sign': 'One hidden unit is',
+        'w1 of shape (n, 1)': 'expected shape',
+        'w2 flat, of shape (n,)': 'expected shape',
+        'b2 a scalar, not of shape (1,)': 'expected a NumPy array',
+        'b1 of shape (1, n)': 'expected shape',
+        'heights and steepness swapped (w1 = heights)': 'One hidden unit is',
+        'the centers used as biases unscaled and w1 = 1': 'One hidden unit is',
+        'the heights accumulated (a cumulative sum)': 'One hidden unit is',
+    },
+    'build_approximator': {
+        'the offset f(x_0) forgotten': 'output bias b2',
+        'steps far too gentle': 'steepness about',
+        'bumps of two units each, their number rounded up (n_hidden + 1 units when n_hidden is odd)': 'hidden units; at most',
+        'a fixed steepness s = 10 (too gentle on a short interval)': 'steepness about',
+        'one unit too many: a step at every grid point': 'hidden units; at most',
+        'the heights are f at the centers, not its changes': 'must add up',
+        'the interval ignored: a grid on [0, 1]': 'centers -b1/w1 span',
+        'w2 flat, of shape (n,)': 'expected shape',
+    },
+}
+
+NOT_VISIBLE = {}

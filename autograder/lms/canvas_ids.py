@@ -1,6 +1,6 @@
 """The Canvas assignment id of each assignment, remembered with the course.
 
-Given once (``export --canvas-id a2_backprop=98765``) or found once in the gradebook Canvas exported
+Given once (``export --canvas-id <assignment>=98765``) or found once in the gradebook Canvas exported
 (a column ``A2: Back-propagation (98765)`` matched by its id or its title), it is kept in
 ``<course>/.autograder/canvas_ids.json`` and used by every later Canvas export; an id given on
 the command line always wins, and replaces the one remembered.

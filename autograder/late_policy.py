@@ -91,7 +91,7 @@ def config_lines(root: Path) -> str:
     if not is_set(root):
         return ""
     if policy["method"] == "none":
-        return 'c.LateSubmissionPlugin.penalty_method = "none"\n' 
+        return 'c.LateSubmissionPlugin.penalty_method = "none"\n'
     if policy["method"] == "zero":
         return 'c.LateSubmissionPlugin.penalty_method = "zero"\n'
     lines = 'c.AssignLatePenalties.plugin_class = "autograder.late_policy.PerDayPenalty"\n'

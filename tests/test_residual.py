@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_lib.gradcheck import numerical_gradient, numerical_jacobian_product, rel_error
+from course_lib.gradcheck import numerical_jacobian_product, rel_error
 from course_lib.numpy import MLP
 from course_lib.numpy.residual import init_residual, residual_backward, residual_forward
 from course_lib.spec import MLPSpec
@@ -147,7 +147,7 @@ def test_three_frameworks_give_the_same_block(activation, skip):
 
 
 def test_framework_blocks_reject_wrong_shapes_and_keep_their_weights():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from course_lib.torch.residual import ResidualBlock as TorchBlock
 
     block = TorchBlock(D, H, dtype="float64")

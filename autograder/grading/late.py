@@ -17,7 +17,7 @@ import warnings
 
 from ..course import Course
 from ..errors import InstructorError
-from ..late_policy import METHODS, config, save
+from ..late_policy import METHODS, save
 from ..late_policy import settings as _stored
 
 

@@ -6,7 +6,10 @@
 #   make check   the fast loop: lint, import contracts, the tests not marked slow
 #   make pdf     the whole book as one PDF, _build/pdf/book.pdf
 #
-PYTHON ?= python3
+# The Python that builds .venv: PYTHON if given, else python3 if it lies in the range pyproject.toml's
+# requires-python claims, else the first of python3.13 ... python3.10 and pyenv's that does
+# (requirements/find-python.sh, which says which it took, or names what it found and what would work).
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 # The virtual environment is rebuilt when the lock file or the package metadata changes.
@@ -19,7 +22,7 @@ PYTHON312  ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12
 COLAB_VENV := .venv-colab
 COLAB_STAMP := $(COLAB_VENV)/.installed
 
-.PHONY: book pdf sync-notebooks test check env colab-env student-versions bench clean
+.PHONY: book colab-notebooks pdf sync-notebooks test check env lock colab-env student-versions bench clean
 
 # Strict (-W: any warning or cell error fails; -n: nitpicky references). --all re-reads every
 # page, so the warnings of unchanged pages are reported again (Sphinx's incremental build would
@@ -27,6 +30,12 @@ COLAB_STAMP := $(COLAB_VENV)/.installed
 # unchanged rebuild executes nothing. Run `make sync-notebooks` after editing a notebook.
 book: $(VENV_STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	$(MAKE) --no-print-directory colab-notebooks
+
+# Only the Colab notebooks (tools/colab_publish.py), from the book `make book` built: the glued numbers
+# in the prose, references and citations as text with links, solutions folded, outputs stripped.
+colab-notebooks: $(VENV_STAMP)
+	$(BIN)/python tools/colab_publish.py --html _build/html --out _build/colab
 
 # The whole book as one PDF: the book on one HTML page (the notebooks' outputs come from the
 # execution cache of `make book`), printed by headless Chromium (tools/pdf.py). CHROMIUM names
@@ -72,11 +81,25 @@ $(COLAB_STAMP): requirements/colab.txt
 	touch $@
 
 $(VENV_STAMP): requirements/dev.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { py=$$(sh requirements/find-python.sh $(PYTHON)) && $$py -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Rewrite requirements/dev.lock from pyproject.toml's dev and torch extras and requirements/dev.in: one
+# lock for every Python of requires-python (markers pick the versions where a release needs a newer
+# Python), existing pins kept where they fit. torch's CUDA runtime is left out: pip adds it where torch's
+# build needs it, and none where the CPU build is installed (this machine's, from /etc/xdg/pip's wheels).
+TORCH_CUDA := triton cuda-bindings cuda-pathfinder cuda-toolkit nvidia-cublas nvidia-cuda-cupti \
+	nvidia-cuda-nvrtc nvidia-cuda-runtime nvidia-cudnn-cu13 nvidia-cufft nvidia-cufile nvidia-curand \
+	nvidia-cusolver nvidia-cusparse nvidia-cusparselt-cu13 nvidia-nccl-cu13 nvidia-nvjitlink \
+	nvidia-nvshmem-cu13 nvidia-nvtx
+lock: $(VENV_STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements/dev.in --extra dev --extra torch --universal \
+	  --python-version $$(sed -n 's/^requires-python *= *">=\([0-9.]*\).*/\1/p' pyproject.toml) \
+	  --no-annotate --custom-compile-command "make lock" $(addprefix --no-emit-package ,$(TORCH_CUDA)) \
+	  -o requirements/dev.lock
 
 # MathJax 3 from the npm registry, served from the book itself: maths renders with no network.
 $(MATHJAX): package.json package-lock.json

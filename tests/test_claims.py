@@ -241,7 +241,7 @@ def _exercise_label(item: str, number: int, index: int) -> str:
 # chapter as soon as its solutions run.
 SOLUTIONS_NOT_YET_EXECUTED = {"05_optimization",
                               "07_deep_networks",
-                              "08_pytorch", "09_keras"}
+                              "09_keras"}
 
 
 def _unexecuted_solutions(path: Path) -> list[str]:

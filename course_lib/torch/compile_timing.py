@@ -34,13 +34,20 @@ def timing_model(seed: int = 0) -> tuple[nn.Module, torch.Tensor]:
     return model.eval(), torch.randn(256, 64, generator=gen)
 
 
+def _sync(x: torch.Tensor) -> None:
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()  # a GPU runs asynchronously: wait for it before reading the clock
+
+
 def _seconds_per_call(f, x, calls: int, blocks: int = 5) -> float:
     """The best of ``blocks`` averages over ``calls`` calls: the least disturbed by other processes."""
     best = float("inf")
     for _ in range(blocks):
+        _sync(x)
         started = time.perf_counter()
         for _ in range(calls):
             f(x)
+        _sync(x)
         best = min(best, (time.perf_counter() - started) / calls)
     return best
 
@@ -55,6 +62,7 @@ def time_compile(model: nn.Module, x: torch.Tensor, backend: str = "inductor", c
     with torch.inference_mode():
         started = time.perf_counter()
         out_compiled = compiled(x)
+        _sync(x)
         compile_s = time.perf_counter() - started
         out_eager = model(x)
         eager = _seconds_per_call(model, x, calls)
@@ -66,14 +74,14 @@ def time_compile(model: nn.Module, x: torch.Tensor, backend: str = "inductor", c
 class BackgroundTiming:
     """:func:`time_compile` of :func:`timing_model` in a separate Python process, started now.
 
-    ``result()`` waits for it and returns its dict, or ``{"backend": ..., "error": "..."}`` (one line)
+    ``device`` is where the model runs in that process ("cpu", "cuda"). ``result()`` waits for it and returns its dict, or ``{"backend": ..., "error": "..."}`` (one line)
     when it failed (no C compiler, for instance) or took longer than ``timeout`` seconds.
     """
 
-    def __init__(self, backend: str = "inductor", threads: int = 1):
+    def __init__(self, backend: str = "inductor", threads: int = 1, device: str = "cpu"):
         self.backend = backend
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.torch.compile_timing", backend, str(threads)],
+            [sys.executable, "-m", "course_lib.torch.compile_timing", backend, str(threads), str(device)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
@@ -93,7 +101,10 @@ class BackgroundTiming:
 def _main(argv: list[str]) -> None:
     backend = argv[0] if argv else "inductor"
     torch.set_num_threads(int(argv[1]) if len(argv) > 1 else 1)
-    print(json.dumps(time_compile(*timing_model(), backend=backend)))
+    device = torch.device(argv[2] if len(argv) > 2 else "cpu")
+    model, x = timing_model()
+    result = time_compile(model.to(device), x.to(device), backend=backend)
+    print(json.dumps({**result, "device": str(device)}))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ HARMLESS_LOG_LINES = [
 
 
 colab = import_module("tools.colab")  # tools/ is a package; the repository root is on sys.path
+colab_links_tool = import_module("tools.colab_links")
 REPO_URL, BRANCH = colab.read_repository()
 RELEASE = colab.read_release()
 
@@ -217,9 +218,19 @@ def book() -> BuildResult:
         start = time.perf_counter()
         done = subprocess.run(BUILD_COMMAND, cwd=ROOT, capture_output=True, text=True,
                               timeout=BUILD_TIMEOUT_S, env={**os.environ, "NO_COLOR": "1"})
+        if done.returncode == 0:  # then, as `make book` does, the Colab notebooks into the site
+            done = _with_colab_notebooks(done)
         result = BuildResult(done.returncode, done.stdout + done.stderr, time.perf_counter() - start)
         stamp.write_text(json.dumps({"run_id": run_id, **result.__dict__}))
         return result
+
+
+def _with_colab_notebooks(built: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """The Colab notebooks after a successful build, as `make book` makes them: the site holds them."""
+    done = subprocess.run([sys.executable, "tools/colab_publish.py", "--html", str(HTML), "--out", str(BUILD / "colab")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.CompletedProcess(built.args, done.returncode, built.stdout + done.stdout,
+                                       built.stderr + done.stderr)
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -445,8 +456,9 @@ def test_colab_button_opens_this_notebook(rendered, docname):
     # The launch button's links; the prose may link to Colab's home page too.
     colab_links = {link for link in rendered(docname)["links"]
                    if link.startswith("https://colab.research.google.com/github/")}
-    if is_notebook(docname):
-        assert colab_links == {colab.colab_url(ROOT / f"{docname}.ipynb", REPO_URL, BRANCH)}
+    if is_notebook(docname):  # the generated notebook of the release the set-up cell installs
+        assert colab_links == {colab_links_tool.colab_address(docname)} == {
+            f"https://colab.research.google.com/github/nn-first-principles/nn-course/blob/colab/{RELEASE}/{docname}.ipynb"}
     else:
         assert colab_links == set(), "a Markdown page has no notebook to open"
 

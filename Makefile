@@ -22,7 +22,7 @@ PYTHON312  ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12
 COLAB_VENV := .venv-colab
 COLAB_STAMP := $(COLAB_VENV)/.installed
 
-.PHONY: book colab-notebooks pdf sync-notebooks test check env lock colab-env student-versions bench clean
+.PHONY: book colab-notebooks release pdf sync-notebooks test check env lock colab-env student-versions bench clean
 
 # Strict (-W: any warning or cell error fails; -n: nitpicky references). --all re-reads every
 # page, so the warnings of unchanged pages are reported again (Sphinx's incremental build would
@@ -44,6 +44,14 @@ CHROMIUM ?= /usr/bin/chromium
 pdf: $(VENV_STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build -W -n --keep-going --builder singlehtml .
 	$(BIN)/python tools/pdf.py --html _build/singlehtml --out _build/pdf/book.pdf --chromium $(CHROMIUM)
+
+# A term's release in one step: `make release VERSION=0.3.0` names it in pyproject.toml and _config.yml,
+# rewrites every notebook's set-up cell and the student versions; commit and push, and the book
+# workflow cuts the tag v0.3.0 and publishes its Colab notebooks (README, "Releasing course_lib").
+release: $(VENV_STAMP)
+	@test -n "$(VERSION)" || { echo "make release VERSION=X.Y.Z (the new version of course_lib)"; exit 2; }
+	$(BIN)/python tools/colab.py release $(VERSION)
+	$(BIN)/python -m autograder.release
 
 # Write the Colab setup cell (from _config.yml) into every notebook and strip outputs.
 sync-notebooks: $(VENV_STAMP)

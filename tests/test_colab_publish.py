@@ -158,3 +158,18 @@ def test_glued_numbers_are_the_pages_numbers(book):  # noqa: F811
     page = BeautifulSoup((HTML / "chapters" / "05_optimization.html").read_text(), "html.parser").get_text()
     generated = (BUILD / "colab" / "chapters" / "05_optimization.ipynb").read_text()
     assert value in page and value in generated
+
+
+def test_a_release_is_named_in_one_step(tmp_path):
+    """`make release VERSION=...`'s first step: both places that name the release agree afterwards."""
+    import shutil
+    import tomllib
+
+    colab = import_module("tools.colab")
+    for name in ("pyproject.toml", "_config.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    assert colab.set_release("0.3.1", tmp_path / "pyproject.toml", tmp_path / "_config.yml") == "v0.3.1"
+    assert tomllib.loads((tmp_path / "pyproject.toml").read_text())["project"]["version"] == "0.3.1"
+    assert colab.read_release(tmp_path / "_config.yml") == "v0.3.1"
+    with pytest.raises(ValueError, match="not a version"):
+        colab.set_release("next", tmp_path / "pyproject.toml", tmp_path / "_config.yml")

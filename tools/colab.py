@@ -3,6 +3,7 @@
     python tools/colab.py sync  [NOTEBOOK ...]   rewrite the notebooks in normal form
     python tools/colab.py check [NOTEBOOK ...]   list what `sync` would change; exit 1 if anything
     python tools/colab.py run NOTEBOOK ...       execute notebooks as Colab would (see `run --help`)
+    python tools/colab.py release X.Y.Z          name a new release (pyproject.toml, _config.yml), then sync
 
 Without arguments sync and check act on every notebook under chapters/ and solutions/.
 
@@ -374,9 +375,29 @@ def run_notebook(path: Path, *, requirement: str | None = None, timeout: int = 6
 
 # --------------------------------------------------------------------------- command line
 
+def set_release(version: str, pyproject: Path = ROOT / "pyproject.toml", config: Path = CONFIG) -> str:
+    """Write ``version`` into pyproject.toml and its tag ``v<version>`` into _config.yml's
+    ``repository.course_lib_release`` (the two places a release is named); return the tag."""
+    tag = f"v{version}"
+    if not RELEASE_PATTERN.match(tag):
+        raise ValueError(f"{version!r} is not a version like 0.3.0")
+    text = pyproject.read_text(encoding="utf-8")
+    text, n = re.subn(r'^version = "[^"]*"', f'version = "{version}"', text, count=1, flags=re.M)
+    if n != 1:
+        raise ValueError(f"{pyproject}: no version = \"...\" line")
+    pyproject.write_text(text, encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    text, n = re.subn(r"^([ \t]+course_lib_release[ \t]*:[ \t]*)v\d+\.\d+\.\d+", rf"\g<1>{tag}", text,
+                      count=1, flags=re.M)
+    if n != 1:
+        raise ValueError(f"{config}: no repository.course_lib_release line")
+    config.write_text(text, encoding="utf-8")
+    return tag
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("sync", "check", "run"))
+    parser.add_argument("command", choices=("sync", "check", "run", "release"))
     parser.add_argument("paths", nargs="*", type=Path,
                         help="notebooks (default for sync and check: every one under chapters/ and solutions/)")
     parser.add_argument("--requirement", help="run: the pip requirement the set-up cell installs instead "
@@ -399,6 +420,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:  # after every notebook: a partial report survives a crash
                 args.json.write_text(json.dumps(reports, indent=1))
         return 1 if failures else 0
+    if args.command == "release":  # release X.Y.Z: name the release, then sync every notebook to it
+        if len(args.paths) != 1:
+            parser.error("release: give the new version, e.g. 0.3.0")
+        print(f"release {set_release(str(args.paths[0]))}: pyproject.toml and _config.yml")
+        args.command, args.paths = "sync", []
     url, _ = read_repository()
     release = read_release()
     paths = args.paths or notebooks()

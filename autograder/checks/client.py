@@ -74,7 +74,8 @@ def raise_for(name: str, verdict: dict | None) -> None:
     if "error" in verdict:
         raise HiddenTestFailure(f"{name}: the hidden test could not run (grader error):\n{verdict['error']}")
     if not verdict.get("ok"):
-        raise HiddenTestFailure(f"hidden test of {name}: {verdict['message']}")
+        raise HiddenTestFailure(f"hidden test of {name}: {verdict['message']} "
+                                "(hidden cases are drawn for each student: yours are your own)")
 
 
 class RemoteCheck:

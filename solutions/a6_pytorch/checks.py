@@ -181,11 +181,16 @@ def _train_epoch_call(student, args):
     loader = DataLoader(TensorDataset(torch.tensor(X), yt), batch_size=batch_size, shuffle=False)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loss_fn = torch.nn.MSELoss() if loss == "mse" else torch.nn.CrossEntropyLoss()
+    modes = []  # the text asks for model.train(): the model arrives in eval mode
+    model.eval()
+    model.register_forward_pre_hook(lambda module, inputs: modes.append(module.training))
     result = train_epoch(model, loader, optimizer, loss_fn)
-    if isinstance(result, torch.Tensor):
-        result = ("tensor", result.detach().numpy().copy())
+    is_tensor = isinstance(result, torch.Tensor)  # plain data only crosses back: say so with a bool
+    if is_tensor:
+        result = result.detach().numpy().copy()
     lin = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return result, [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in lin]
+    return (result, [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in lin], is_tensor,
+            bool(modes) and all(modes))
 
 
 def _train_epoch_cases(rng):
@@ -209,12 +214,14 @@ def _train_epoch_cases(rng):
 
 
 def _train_epoch_verify(case, got):
-    result, params = expect_sequence("(grader's reading of your run)", got, 2)
+    result, params, is_tensor, train_mode = expect_sequence("(grader's reading of your run)", got, 4)
     mean, final = case.expected
     for l, ((W, b), (eW, eb)) in enumerate(zip(params, final), start=1):
         expect_array(f"layer {l}'s weight after the epoch", W, eW, rtol=1e-9)
         expect_array(f"layer {l}'s bias after the epoch", b, eb, rtol=1e-9)
-    if type(result) is tuple and len(result) == 2 and result[0] == "tensor":
+    if train_mode is not True:
+        raise CheckFailure("the model ran in eval mode: call model.train() at the start of train_epoch")
+    if is_tensor is True:
         raise CheckFailure("the mean loss must be a Python float (use loss.item()); got a torch.Tensor")
     if isinstance(result, Opaque) or type(result) not in (int, float):
         raise CheckFailure(f"the mean loss must be a Python float; got {describe(result)}")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 
@@ -404,6 +406,9 @@ def plot_sweep(tuned, param: str | None = None, criterion=None, ax=None, logx: b
            title=title or "")
     if logx:
         ax.set_xscale("log")
+        ax.set_xticks(sorted({float(p[name]) for t in groups.values() for p in t.points}))   # the grid itself
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if logy:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)

@@ -117,7 +117,7 @@ def test_shape_errors_say_what_was_expected():
 
 @pytest.mark.parametrize("skip", (1.0, 0.0))
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_three_frameworks_give_the_same_block(activation, skip):
+def test_numpy_torch_and_keras_give_the_same_block(activation, skip):
     """The same weights in NumPy's function, PyTorch's ResidualBlock and Keras's ResidualBlock:
     the same outputs, and the modules return the weights they were given."""
     torch = pytest.importorskip("torch")
@@ -144,6 +144,14 @@ def test_three_frameworks_give_the_same_block(activation, skip):
     assert rel_error(k_out, expected) < tol and rel_error(k_fun, expected) < tol
     for got in (t_block.get_params(), k_block.get_params()):
         assert all(np.array_equal(a, b) for a, b in zip(got, params))
+
+
+def test_keras_block_on_other_backend():
+    """The Keras cases again on the other Keras backend (TensorFlow or torch), in a fresh interpreter."""
+    pytest.importorskip("keras")
+    from tests.keras_backends import assert_passes_on_the_other_backend
+
+    assert_passes_on_the_other_backend("tests/test_residual.py", expected_passed=2 * len(ACTIVATIONS))
 
 
 def test_framework_blocks_reject_wrong_shapes_and_keep_their_weights():

@@ -23,9 +23,10 @@ from pathlib import Path
 from ..errors import InstructorError
 from .roster import Person, fold
 
-FILE = re.compile(
-    r"^(?:anon_(?P<anon>[A-Za-z0-9]+)|(?P<slug>\w+?))(?P<late>_LATE)?_(?P<user_id>\d+)_"
-    r"(?:(?P<attachment_id>\d+)_(?P<display>.+)|(?P<text>text\.html))$")
+# What follows the name part: ``[_LATE]_<user_id>_<attachment_id>_<file>`` or ``_<user_id>_text.html``.
+TAIL = re.compile(r"_(?P<late>LATE_)?(?P<user_id>[0-9]+)_(?:(?P<attachment_id>[0-9]+)_(?P<display>.+)|(?P<text>text\.html)$)")
+NAME = re.compile(r"\w+")
+ANON = re.compile(r"anon_(?P<anon>[A-Za-z0-9]+)")
 UNIQUE_SUFFIX = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[^.]+)?$")
 COLUMN = re.compile(r"^(?P<title>.*) \((?P<id>\d+)\)$")
 FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -41,14 +42,38 @@ class CanvasFile:
     anonymous: bool = False
 
 
+def readings(name: str, anonymous: bool = False) -> list[CanvasFile]:
+    """Every way `name` fits ``<name>[_LATE]_<user_id>_<attachment_id>_<file>``, from the left.
+
+    A student chooses both the name part (their sortable name: word characters, ``_`` included)
+    and the file name, so a name like ``x_202_9_a2_101_5001_fx.ipynb`` fits twice (user 202 or
+    user 101): the caller must not pick one by position. Under anonymous grading the name part is
+    Canvas's own ``anon_<id>`` (no ``_`` in the id), so exactly one reading fits.
+    """
+    name = unicodedata.normalize("NFC", name)
+    out, seen = [], set()
+    for i, ch in enumerate(name):
+        if ch != "_" or i == 0:
+            continue
+        m = TAIL.match(name, i)
+        head = name[:i]
+        anon = ANON.fullmatch(head)
+        if not m or not NAME.fullmatch(head) or bool(anon) != anonymous:
+            continue
+        key = (m["user_id"], m["attachment_id"], m["display"] or m["text"])
+        if key in seen:  # 'doe_LATE_1_2_f' also reads as name 'doe_LATE': the same file
+            continue
+        seen.add(key)
+        out.append(CanvasFile(user_id=m["user_id"], slug="" if anon else head, late=bool(m["late"]),
+                              attachment_id=int(m["attachment_id"] or 0), display=m["display"] or m["text"],
+                              anonymous=bool(anon)))
+    return out
+
+
 def parse(name: str) -> CanvasFile | None:
-    """The parts of a Canvas zip entry name, or None if it is not one."""
-    m = FILE.match(unicodedata.normalize("NFC", name))
-    if not m:
-        return None
-    return CanvasFile(user_id=m["user_id"], slug=m["slug"] or "", late=bool(m["late"]),
-                      attachment_id=int(m["attachment_id"] or 0), display=m["display"] or m["text"],
-                      anonymous=bool(m["anon"]))
+    """The first reading of a Canvas zip entry name (anonymous or not), or None if it is not one."""
+    found = readings(name, anonymous=name.startswith("anon_")) or readings(name)
+    return found[0] if found else None
 
 
 def without_unique_suffix(display: str) -> tuple[str, int]:

@@ -2,66 +2,62 @@
 
 Sources: a folder (or zip) with one sub-folder per student id, or an LMS bulk download (zip or
 its unpacked folder): Canvas "Download Submissions" or Moodle "Download all submissions". The
-naming rules of both are in ``lms/canvas.py`` and ``lms/moodle.py`` (sources in ``LMS.md``).
+naming rules of both are in ``lms/canvas.py`` and ``lms/moodle.py`` (sources in ``LMS.md``); how a
+download is read is in ``unpack.py``, who sent each file in ``owners.py``.
 
-Rules, in the order they matter:
+Every name, size, time and link in a download is the student's to choose; the rules below
+hold against a hostile class (``SECURITY.md``, "Collect and export"). In the order they matter:
 
 * **Nothing is lost.** Every file that is not graded (unmatched, a second notebook, an older
-  upload, a damaged zip) is copied to ``collected/<assignment>/<student or _unmatched>/`` and its
-  report line says so. A submission replaced by a newer one is moved to ``submitted/.superseded/``.
-* **Nothing is guessed.** A student is matched on the LMS's own stable id first (Canvas user id;
+  upload, a damaged or oversized zip) is copied to ``collected/<assignment>/<student or
+  _unmatched>/`` and its report line says so. A submission replaced by a newer one is moved to
+  ``submitted/.superseded/`` under a name of its own (never deleted, never overwritten).
+* **Nothing is guessed.** The LMS format is decided once per download (per folder of it) and each
+  name read only by that LMS's own rule, anchored as that LMS writes it; in a folder per student
+  the folder is the owner. A student is matched on the LMS's stable id first (Canvas user id;
   Moodle participant id through the grading worksheet or the roster), each id looked up only in
-  its own id space, then on a name only when exactly one student has it. Two notebooks where one
-  is expected, two students with one name, an id that points at two students: the report names
-  the problem, nothing is graded for that student, and collect exits non-zero.
-* **Broken input stops everything.** A damaged or truncated download, or a file that is not a
+  its own id space, then on a name only when exactly one student has it. Two readings of one
+  name that point at two students, two notebooks where one is expected, two students with one
+  name: the report names the problem, nothing is graded for them, and collect exits non-zero.
+* **One file's problem is that file's.** Each zip is unpacked as a stream within the limits of
+  ``unpack.Limits`` (per file, per zip, entries): beyond them it is kept as it came and reported.
+  A name too long for the disk is shortened with a hash, a file and a folder of one name are
+  both kept (one renamed), an error writing one file is that file's report line. Links are
+  never followed.
+  What the LMS said is saved after every student, so a crash loses nothing already placed.
+* **Broken downloads stop everything.** A damaged or truncated download, or a file that is not a
   zip, raises :class:`~autograder.errors.InstructorError` before anything is written.
-* **Times are real or absent.** ``timestamp.txt`` (nbgrader's submission time, which its late
-  penalties use) is written from the file times Moodle and folders keep; a Canvas zip has none
-  (every entry carries the time the zip was built), so its ``LATE`` flag is recorded instead.
+* **Times are evidence, not truth.** ``timestamp.txt`` (nbgrader's submission time) is written
+  from the file times Moodle and folders keep; a time in the future is clamped to the collection
+  time and flagged. A Canvas zip has no times (every entry carries the time the zip was built): its
+  ``LATE`` flag is recorded, and its attachment ids order uploads across downloads, so an older
+  download never replaces a newer upload.
 
 What the LMS said about each student (ids, LATE, files) is kept in
 ``.autograder/lms/<assignment>.json``: the exports need the ids.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-import io
 import shutil
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..course import Course
 from ..errors import InstructorError
-from . import canvas, moodle
+from . import moodle
+from .owners import Claim, attribute, check_one_student_per_id, expand_zips
 from .records import load_records, save_records, sync_roster
-from .roster import STUDENT_ID, Roster
+from .roster import Roster
+from .unpack import CHUNK, Item, Limits, read_source
+
+__all__ = ["Limits", "Row", "collect"]
 
 NB_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
-JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db")  # operating-system litter, not submissions
-
-
-@dataclass
-class Item:
-    """One file as found in the download."""
-
-    path: str                      # where it was found (zip member or relative path): the report's name
-    data: bytes
-    time: dt.datetime | None       # real modification time; None where the LMS gives none (Canvas)
-
-
-@dataclass
-class Claim:
-    """An item attributed to a student (or not), with what the LMS said about it."""
-
-    item: Item
-    name: str                      # its name inside the submission
-    student: str | None = None
-    problem: str | None = None     # why it has no student
-    lms: dict = field(default_factory=dict)
-    order: tuple = ()              # larger = newer upload of the same name
+NAME_BYTES = 200  # longest file name written (most file systems allow 255 bytes)
 
 
 @dataclass
@@ -72,154 +68,6 @@ class Row:
     file: str
     status: str
     problem: bool = False          # the instructor must act: collect exits non-zero
-
-
-# ----------------------------------------------------------------- reading the source
-
-
-def read_source(source: Path) -> list[Item]:
-    """Every file in a folder or zip; a damaged zip or a file that is not one is an error."""
-    source = Path(source)
-    if source.is_dir():
-        return [Item(p.relative_to(source).as_posix(), p.read_bytes(),
-                     dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None))
-                for p in sorted(source.rglob("*")) if p.is_file() and not _junk(p.relative_to(source).as_posix())]
-    try:
-        return _zip_items(source.read_bytes())
-    except zipfile.BadZipFile as exc:
-        raise InstructorError(f"{source} is not a readable zip file ({exc}); download it from the LMS again, "
-                              "or unpack it and give the folder") from exc
-
-
-def _zip_items(data: bytes) -> list[Item]:
-    """Members of a zip, each checked against its CRC (a truncated download fails here, not later)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        bad = z.testzip()
-        if bad is not None:
-            raise zipfile.BadZipFile(f"member {bad!r} is damaged")
-        return [Item(i.filename, z.read(i), dt.datetime(*i.date_time)) for i in z.infolist()
-                if not i.is_dir() and not _junk(i.filename)]
-
-
-def _junk(path: str) -> bool:
-    return path.startswith(JUNK[0]) or f"/{JUNK[0]}" in path or PurePosixPath(path).name in JUNK[1:]
-
-
-def _safe(path: str) -> bool:
-    p = PurePosixPath(path.replace("\\", "/"))
-    return bool(p.parts) and not p.is_absolute() and ".." not in p.parts
-
-
-# ----------------------------------------------------------------- who sent it
-
-
-def identify(item: Item, roster: Roster, participants: dict[str, str]) -> Claim:
-    """Attribute one item by the rules of the LMS that named it (or as a folder per student)."""
-    parts = PurePosixPath(item.path).parts
-    if not _safe(item.path):
-        return Claim(item, parts[-1] if parts else item.path, problem="unsafe path in the archive")
-    top = parts[0]
-    # An LMS name may sit below a folder the instructor added (a re-zipped or unpacked download).
-    for i, part in enumerate(parts):
-        mf = moodle.parse(part)
-        if mf is not None:
-            inner = "/".join(parts[i + 1:]) or mf.rest
-            claim = Claim(item, inner, lms={"lms": "moodle", "participant_id": mf.participant_id},
-                          order=(item.time or dt.datetime.min,))
-            _moodle_student(claim, mf, roster, participants)
-            return claim
-    cf = canvas.parse(parts[-1])  # Canvas zips are flat: the file name alone says who
-    if cf is not None:
-        name, n = canvas.without_unique_suffix(cf.display)
-        claim = Claim(Item(item.path, item.data, None), name, order=(cf.attachment_id, n),
-                      lms={"lms": "canvas", "user_id": cf.user_id, "late": cf.late, "resubmission": n})
-        _canvas_student(claim, cf, roster)
-        return claim
-    if len(parts) == 1:
-        return Claim(item, top, problem="no student folder and no LMS name")
-    claim = Claim(item, "/".join(parts[1:]), order=(item.time or dt.datetime.min,))
-    if roster and top not in roster.people:
-        claim.problem = f"folder {top!r} is not a student id in the roster"
-    elif not STUDENT_ID.fullmatch(top):
-        claim.problem = f"folder {top!r} is not usable as a student id"
-    else:
-        claim.student = top
-    return claim
-
-
-def _canvas_student(claim: Claim, cf: canvas.CanvasFile, roster: Roster) -> None:
-    if not roster:
-        claim.problem = "Canvas file: pass --roster with each student's Canvas user id (column lms_user_id)"
-        return
-    by_id = roster.by("lms_user_id", cf.user_id)
-    by_slug = sorted(p.id for p in roster.people.values() if cf.slug and canvas.slug(p) == cf.slug)
-    if by_id:
-        claim.student = by_id
-        if by_slug and by_id not in by_slug:  # the id wins, but an instructor should know
-            claim.lms["note"] = f"name {cf.slug!r} is {', '.join(by_slug)}'s; matched on the Canvas user id"
-    elif len(by_slug) == 1:
-        if roster.people[by_slug[0]].lms_user_id:  # that student has another Canvas id: not them
-            claim.problem = f"Canvas user {cf.user_id} is not in the roster (name {cf.slug!r} has another id)"
-        else:
-            claim.student = by_slug[0]
-            claim.lms["note"] = f"matched on the name {cf.slug!r} (roster has no Canvas id for them)"
-    elif len(by_slug) > 1:
-        claim.problem = f"AMBIGUOUS: Canvas name {cf.slug!r} is {', '.join(by_slug)}; add lms_user_id to the roster"
-    else:
-        claim.problem = f"Canvas user {cf.user_id} is not in the roster"
-
-
-def _moodle_student(claim: Claim, mf: moodle.MoodleFile, roster: Roster, participants: dict[str, str]) -> None:
-    pid = mf.participant_id
-    by_pid = participants.get(pid) or roster.by("participant_id", pid)
-    if by_pid:
-        claim.student = by_pid
-        return
-    if mf.blind:
-        claim.problem = (f"blind-marked Moodle participant {pid}: pass --worksheet (the assignment's grading "
-                         "worksheet) or a roster with participant_id")
-        return
-    if not roster:
-        claim.problem = "Moodle file: pass --roster (names, emails) and --worksheet to match participants"
-        return
-    for name in mf.names():  # longest first: the whole label, then without a group prefix
-        hits = roster.by_name(name)
-        if len(hits) == 1:
-            theirs = {k for k, v in participants.items() if v == hits[0]} | {roster.people[hits[0]].participant_id}
-            if theirs - {""}:  # that student is known under another participant id: not them
-                claim.problem = f"Moodle participant {pid} is not known; {name!r} is participant {min(theirs - {''})}"
-                return
-            claim.student = hits[0]
-            claim.lms["note"] = f"matched on the name {name!r}"
-            return
-        if len(hits) > 1:
-            claim.problem = (f"AMBIGUOUS: {name!r} is the name of {', '.join(hits)}; pass --worksheet "
-                             "to match on Moodle's participant id")
-            return
-    claim.problem = f"Moodle participant {pid} ({mf.label}) is not in the roster"
-
-
-def _expand_zips(claims: list[Claim]) -> list[Claim]:
-    """A zip a student submitted is opened: its members become that student's files."""
-    out = []
-    for c in claims:
-        if c.student is None or not c.name.lower().endswith(".zip"):
-            out.append(c)
-            continue
-        try:
-            members = _zip_items(c.item.data)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            c.problem, c.student, c.lms["owner"] = f"the submitted zip is damaged ({exc})", None, c.student
-            out.append(c)
-            continue
-        for m in members:
-            if not _safe(m.path):
-                out.append(Claim(m, m.path, problem=f"unsafe path inside {c.item.path}", lms={"owner": c.student}))
-                continue
-            out.append(Claim(Item(f"{c.item.path}!{m.path}", m.data, c.item.time), m.path, c.student,
-                             lms=dict(c.lms), order=c.order))
-    return out
-
 
 # ----------------------------------------------------------------- choosing what is graded
 
@@ -246,12 +94,15 @@ def _choose(claims: list[Claim], notebooks: list[str]) -> tuple[dict[str, Claim]
                 continue
         if not same:
             continue
+        kinds = {c.lms.get("lms") for c in same}
         same.sort(key=lambda c: c.order)
         newest = same[-1]
-        if len(same) > 1 and same[-2].order == newest.order:
+        if len(kinds) > 1 or (len(same) > 1 and same[-2].order == newest.order):
+            why = (f"from {' and '.join(sorted(map(str, kinds)))} at once" if len(kinds) > 1
+                   else "no way to tell which is newer")
             for c in same:
                 used.add(id(c))
-                rest.append((c, f"AMBIGUOUS: {len(same)} files named {want} and no way to tell which is newer", True))
+                rest.append((c, f"AMBIGUOUS: {len(same)} files named {want}, {why}", True))
             continue
         graded[want] = newest
         used.add(id(newest))
@@ -268,9 +119,11 @@ def _choose(claims: list[Claim], notebooks: list[str]) -> tuple[dict[str, Claim]
 
 
 def collect(course: Course, assignment: str, source: Path, roster_csv: Path | None = None,
-            notebooks: list[str] | None = None, worksheet: Path | None = None) -> list[Row]:
+            notebooks: list[str] | None = None, worksheet: Path | None = None,
+            limits: Limits | None = None) -> list[Row]:
     """Copy submissions into the course; return one report row per file found."""
     notebooks = notebooks or course.notebooks(assignment)
+    limits = limits or Limits()
     roster = Roster.load(roster_csv)
     participants: dict[str, str] = {}
     rows: list[Row] = []
@@ -278,84 +131,94 @@ def collect(course: Course, assignment: str, source: Path, roster_csv: Path | No
         _, ws_rows = moodle.read_worksheet(worksheet)
         participants, problems = moodle.participant_map(ws_rows, roster)
         rows += [Row(None, str(worksheet), f"AMBIGUOUS: {p}", True) for p in problems]
-    claims = _expand_zips([identify(i, roster, participants) for i in read_source(source)])
-    _check_one_student_per_id(claims)
-    keep = Keeper(course, assignment)
-    by_student: dict[str, list[Claim]] = {}
-    for c in claims:
-        if c.student is None:
-            where = keep.put(c.lms.get("owner") or "_unmatched", c.item)
-            rows.append(Row(c.lms.get("owner"), c.item.path, f"{_upper(c.problem)}; kept in {where}", True))
-        else:
-            by_student.setdefault(c.student, []).append(c)
-    records = load_records(course, assignment)
-    for student in sorted(by_student):
-        graded, rest = _choose(by_student[student], notebooks)
-        for c, why, problem in rest:
-            rows.append(Row(student, c.item.path, f"{why}; kept in {keep.put(student, c.item)}", problem))
-        if graded:
-            rows += _place(course, assignment, student, graded, keep)
-        records[student] = _record(by_student[student], graded)
+    with contextlib.ExitStack() as stack:
+        try:
+            items = read_source(source, limits, stack)
+        except zipfile.LargeZipFile as exc:
+            raise InstructorError(f"{source}: {exc}; unpack it and collect its parts") from exc
+        claims = expand_zips(attribute(items, roster, participants), limits, stack)
+        check_one_student_per_id(claims)
+        keep = Keeper(course, assignment, limits)
+        by_student: dict[str, list[Claim]] = {}
+        records = load_records(course, assignment)
+        for c in claims:
+            owner = c.student or c.lms.get("owner")
+            if c.item.problem:  # a link, a file over the limit: never copied, never graded
+                rows.append(Row(owner, c.item.path, _join(c.item.problem, None if owner else _upper(c.problem)), True))
+            elif c.student is None:
+                rows.append(Row(owner, c.item.path, f"{_upper(c.problem)}; {keep.put(owner, c.item)}", True))
+            else:
+                by_student.setdefault(c.student, []).append(c)
+                continue
+            if owner and c.lms.get("lms") in ("canvas", "moodle"):  # their LMS id is known all the same
+                records.setdefault(owner, {}).update({k: c.lms[k] for k in ("lms", "user_id", "participant_id")
+                                                      if k in c.lms})
+        for student in sorted(by_student):
+            rows += _collect_one(course, assignment, student, by_student[student], notebooks, keep, records)
+            save_records(course, assignment, records)  # as collect goes: a later failure loses nothing
     save_records(course, assignment, records)
     if roster:
         sync_roster(course, roster)
     return rows
 
 
-def _check_one_student_per_id(claims: list[Claim]) -> None:
-    """One LMS id must lead to one student in the whole download; otherwise nobody with it is graded."""
-    owners: dict[tuple, set[str]] = {}
-    for c in claims:
-        if c.student:
-            key = (c.lms.get("lms"), c.lms.get("user_id") or c.lms.get("participant_id"))
-            if key[0]:
-                owners.setdefault(key, set()).add(c.student)
-    ids: dict[str, set] = {}  # and the other way round: one student, one LMS id
-    for key, students in owners.items():
-        for s in students:
-            ids.setdefault(s, set()).add(key)
-    for c in claims:
-        key = (c.lms.get("lms"), c.lms.get("user_id") or c.lms.get("participant_id"))
-        if c.student and len(owners.get(key, ())) > 1:
-            c.problem = f"AMBIGUOUS: {key[0]} id {key[1]} was matched to {', '.join(sorted(owners[key]))}"
-            c.lms["owner"], c.student = None, None
-        elif c.student and len(ids.get(c.student, ())) > 1:
-            others = ", ".join(sorted(str(k[1]) for k in ids[c.student]))
-            c.problem = f"AMBIGUOUS: files of {others} were all matched to {c.student}; add their LMS ids to the roster"
-            c.lms["owner"], c.student = None, None
-
+def _collect_one(course: Course, assignment: str, student: str, claims: list[Claim], notebooks: list[str],
+                 keep: "Keeper", records: dict) -> list[Row]:
+    rows = []
+    graded, rest = _choose(claims, notebooks)
+    for c, why, problem in rest:
+        rows.append(Row(student, c.item.path, _join(why, *c.item.flags, keep.put(student, c.item)),
+                        problem or "could not" in keep.last))
+    placed = {}
+    if graded:
+        try:
+            placed_rows, placed = _place(course, assignment, student, graded, keep, records.get(student, {}))
+            rows += placed_rows
+        except (OSError, zipfile.BadZipFile) as exc:  # this student's problem, reported; the class goes on
+            rows += [Row(student, c.item.path, f"NOT PLACED: {getattr(exc, 'strerror', None) or exc}; "
+                                               f"{keep.put(student, c.item)}", True) for c in graded.values()]
+    records[student] = _record(claims, placed, records.get(student, {}))
+    return rows
 
 def _upper(problem: str | None) -> str:
     text = problem or "unmatched"
-    return text if text.startswith(("AMBIGUOUS", "UNSAFE")) else "UNMATCHED: " + text
+    return text if text.split(":")[0].split()[0].isupper() else "UNMATCHED: " + text
 
 
-def _record(claims: list[Claim], graded: dict[str, Claim]) -> dict:
-    lms = {k: v for c in claims for k, v in c.lms.items() if k in ("lms", "user_id", "participant_id")}
+def _record(claims: list[Claim], graded: dict[str, Claim], old: dict) -> dict:
+    lms = {k: v for c in claims for k, v in c.lms.items() if k in ("lms", "user_id", "participant_id")
+           and c.lms.get("lms") != "folder"}
+    if not graded:  # nothing placed this time: what was placed before stays on record
+        return {**old, **lms}
+    attachments = dict(old.get("attachments", {}))
+    attachments.update({w: c.lms["attachment_id"] for w, c in graded.items() if "attachment_id" in c.lms})
     return {**lms, "late": any(c.lms.get("late") for c in graded.values()),
             "files": {want: c.item.path for want, c in graded.items()},
+            **({"attachments": attachments} if attachments else {}),
             "collected": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
 
-def _place(course: Course, assignment: str, student: str, graded: dict[str, Claim], keep: "Keeper") -> list[Row]:
-    """Write one student's graded files; an existing submission is kept unless this one is newer."""
+def _place(course: Course, assignment: str, student: str, graded: dict[str, Claim], keep: "Keeper",
+           record: dict) -> tuple[list[Row], dict[str, Claim]]:
+    """Write one student's graded files; an existing submission is kept unless this one is newer
+    (by file time, or for Canvas by attachment id, which grows with every upload). Returns the
+    report's rows and what is now the submission (empty when an older one was ignored)."""
     dest = course.dir("submitted", student, assignment)
     times = [c.item.time for c in graded.values() if c.item.time is not None]
     when = max(times) if times else None
-    notes = {w: "; ".join(filter(None, [c.lms.get("note"), c.lms.get("renamed"),
-                                        "LATE (Canvas)" if c.lms.get("late") else None]))
-             for w, c in graded.items()}
+    notes = {w: _join(c.lms.get("note"), c.lms.get("renamed"), "LATE (Canvas)" if c.lms.get("late") else None,
+                      *c.item.flags) for w, c in graded.items()}
     if dest.exists():
-        same = all((dest / w).is_file() and (dest / w).read_bytes() == c.item.data for w, c in graded.items())
-        old = _read_time(dest / "timestamp.txt")
+        same = all(_same(dest / w, c.item) for w, c in graded.items())
         if same:
             return [Row(student, c.item.path, _join("unchanged (already collected)", notes[w]))
-                    for w, c in graded.items()]
-        if old is not None and when is not None and old > when:
-            return [Row(student, c.item.path, f"IGNORED: older than the submission already collected ({old}); "
-                                              f"kept in {keep.put(student, c.item)}", True) for c in graded.values()]
-        backup = course.root / "submitted" / ".superseded" / f"{student}-{assignment}-{_stamp(old)}"
-        shutil.rmtree(backup, ignore_errors=True)
+                    for w, c in graded.items()], graded
+        older = _older(dest, graded, when, record)
+        if older:
+            return [Row(student, c.item.path, f"IGNORED: older than the submission already collected ({older}); "
+                                              f"{keep.put(student, c.item)}", True) for c in graded.values()], {}
+        backup = _unique(course.root / "submitted" / ".superseded" /
+                         f"{student}-{assignment}-{_stamp(_read_time(dest / 'timestamp.txt'))}")
         backup.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(dest), backup)
         status = f"graded, replaced the earlier submission (kept in {backup.relative_to(course.root)})"
@@ -363,13 +226,44 @@ def _place(course: Course, assignment: str, student: str, graded: dict[str, Clai
         status = "graded"
     dest.mkdir(parents=True)
     for want, c in graded.items():
-        (dest / want).write_bytes(c.item.data)
+        c.item.copy_to(dest / want, keep.limits.file_bytes)
     if when is not None:
         (dest / "timestamp.txt").write_text(when.replace(tzinfo=dt.timezone.utc).strftime(NB_TIME))
-    return [Row(student, c.item.path, _join(status, notes[w])) for w, c in graded.items()]
+    return [Row(student, c.item.path, _join(status, notes[w])) for w, c in graded.items()], graded
 
 
-def _join(*parts: str) -> str:
+def _older(dest: Path, graded: dict[str, Claim], when: dt.datetime | None, record: dict) -> str | None:
+    """Why the collected submission is newer than this one, or None."""
+    old = _read_time(dest / "timestamp.txt")
+    if old is not None and when is not None and old > when:
+        return str(old)
+    for want, c in graded.items():
+        had = record.get("attachments", {}).get(want)
+        if "attachment_id" in c.lms and had is not None and int(had) > c.lms["attachment_id"]:
+            return f"Canvas attachment {had} is newer than {c.lms['attachment_id']}"
+    return None
+
+
+def _same(path: Path, item: Item) -> bool:
+    if not path.is_file() or path.is_symlink() or path.stat().st_size != item.size:
+        return False
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest() == item.digest()
+
+
+def _unique(path: Path) -> Path:
+    """`path`, or `path-2`, `path-3`...: the first that does not exist (a backup is never replaced)."""
+    n, candidate = 1, path
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def _join(*parts: str | None) -> str:
     return "; ".join(p for p in parts if p)
 
 
@@ -384,20 +278,55 @@ def _read_time(path: Path) -> dt.datetime | None:
         return None
 
 
+def _component(name: str) -> str:
+    """A file name the disk takes: one too long is cut and told apart by a hash of the whole."""
+    if len(name.encode()) <= NAME_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    ext = dot + ext if stem and len(ext) <= 16 else ""
+    tag = "~" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    keep = (stem if ext else name).encode()[:NAME_BYTES - len(ext.encode()) - len(tag)].decode(errors="ignore")
+    return keep + tag + ext
+
+
 class Keeper:
     """``collected/<assignment>/<who>/``: every file not graded, under its name in the download."""
 
-    def __init__(self, course: Course, assignment: str):
+    def __init__(self, course: Course, assignment: str, limits: Limits):
         self.root = course.root / "collected" / assignment
         self.course = course
+        self.limits = limits
+        self.last = ""
 
-    def put(self, who: str, item: Item) -> str:
+    def put(self, who: str | None, item: Item) -> str:
+        """Copy `item`; return the report's words for where it went (or why it could not)."""
+        self.last = self._put(who or "_unmatched", item)
+        return self.last
+
+    def _put(self, who: str, item: Item) -> str:
+        if item.opener is None or item.problem:
+            return "nothing copied"
         name = item.path.replace("!", "/")
-        parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("..", "/", "")]
-        target = self.root.joinpath(who, *parts)
-        if target.exists() and target.read_bytes() != item.data:  # a different file of the same name
-            digest = hashlib.sha256(item.data).hexdigest()[:8]
-            target = target.with_name(f"{target.stem}.{digest}{target.suffix}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(item.data)
-        return str(target.relative_to(self.course.root))
+        parts = [_component(p) for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("..", "/", "")]
+        try:
+            folder = self.root / _component(who)
+            folder.mkdir(parents=True, exist_ok=True)
+            for part in parts[:-1]:  # a file already holds this folder's name: the folder is renamed
+                folder = folder / part
+                if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                    folder = folder.with_name(_component(f"{part}.folder-{_hash(str(folder))}"))
+                folder.mkdir(parents=True, exist_ok=True)
+            target = folder / parts[-1]
+            if target.is_symlink() or target.is_dir():  # a folder holds this file's name: the file is renamed
+                target = target.with_name(_component(f"{target.stem}.{item.digest()[:8]}{target.suffix}"))
+            if target.exists() and not _same(target, item):  # a different file of the same name
+                target = target.with_name(_component(f"{target.stem}.{item.digest()[:8]}{target.suffix}"))
+            if not target.exists():
+                item.copy_to(target, self.limits.file_bytes)
+        except (OSError, zipfile.BadZipFile) as exc:
+            return f"could not be kept ({getattr(exc, 'strerror', None) or exc})"
+        return f"kept in {target.relative_to(self.course.root)}"
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -21,12 +21,14 @@ instructor asks for zeros.
 from __future__ import annotations
 
 import csv
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import Course
 from ..errors import InstructorError
+from ..text import spreadsheet_safe
 from . import canvas, moodle
 from . import canvas_ids as canvas_id_memory
 from .records import lms_records
@@ -119,8 +121,19 @@ def export(course: Course, output: Path, fmt: str = "plain", roster_csv: Path | 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with open(output, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
+        csv.writer(f).writerows([[csv_cell(c) for c in row] for row in rows])
     return report
+
+
+NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def csv_cell(value) -> str:
+    """A cell no spreadsheet runs as a formula (OWASP's rule: ``'`` before a leading ``= + - @``, tab
+    or CR), applied to text only: a number (a score, a negative late penalty) is written as the
+    number the LMS's importer parses, and Moodle's ``-`` (no date) as it came (LMS.md)."""
+    text = str(value)
+    return text if NUMBER.fullmatch(text) or text == "-" else spreadsheet_safe(text)
 
 
 # ----------------------------------------------------------------- the formats

@@ -21,8 +21,10 @@ from pathlib import Path
 
 from ..errors import InstructorError
 
-# nbgrader uses the id as a directory name (submitted/<id>/...).
-STUDENT_ID = re.compile(r"[A-Za-z0-9_.@-]+")
+# nbgrader uses the id as a directory name (submitted/<id>/...): one safe path component, with a
+# letter or digit in it (so never '.', '..' or a name the shell reads as an option alone).
+STUDENT_ID = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9_.@-]+")
+STUDENT_ID_RULE = "letters, digits and _ . @ - only, with at least one letter or digit"
 
 ALIASES = {  # our field <- accepted column names (lower case)
     "id": ("student_id", "id"),
@@ -105,7 +107,7 @@ class Roster:
                 continue
             if not STUDENT_ID.fullmatch(sid):
                 raise InstructorError(f"roster {path} line {n}: student id {sid!r} is not usable as a folder "
-                                      "name; use letters, digits and _ . @ - only")
+                                      f"name; use {STUDENT_ID_RULE}")
             if sid in roster.people:
                 raise InstructorError(f"roster {path} line {n}: student id {sid!r} appears twice; "
                                       "keep one line per student")

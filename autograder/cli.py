@@ -17,6 +17,7 @@ from tabulate import tabulate
 
 from .course import DEFAULT_CHECKS, DEFAULT_CONFIG, DEFAULT_ROOT, Course
 from .errors import InstructorError
+from .text import printable
 
 log = logging.getLogger("autograder")
 NOTE_WIDTH = 100  # the grade summary's notes column; the whole text is in the log
@@ -34,11 +35,33 @@ def _start_log(root: Path) -> Path:
     path = _log_file(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.info("run: %s", " ".join(sys.argv))
     return path
+
+
+class EscapingFormatter(logging.Formatter):
+    """Each record is one line of the log, whatever a student put in it: file names, grade ids and
+    exception messages show their control characters and newlines escaped (no terminal escape
+    reaches whoever reads the log, no forged line); a traceback's own lines are indented, so only
+    the tool's records start at the left margin."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord({**record.__dict__, "msg": printable(record.getMessage(), one_line=True),
+                                        "args": None})
+        first, *rest = super().format(record).split("\n")
+        return "\n".join([first] + ["    " + printable(line) for line in rest])
+
+
+def _say(text: str, **kwargs) -> None:
+    """One line to the instructor's terminal: a student's text in it cannot drive the terminal."""
+    click.echo(printable(text, one_line=True), **kwargs)
+
+
+def _table(rows, headers) -> str:
+    return tabulate([[printable(str(cell), one_line=True) for cell in row] for row in rows], headers=headers)
 
 
 class Tool(click.Group):
@@ -50,15 +73,14 @@ class Tool(click.Group):
         except InstructorError as exc:
             log.exception("instructor error")
             where = f" (details: {_log_file(_course(ctx).root)})" if ctx.obj else ""
-            click.echo(f"error: {exc}{where}", err=True)
+            _say(f"error: {exc}{where}", err=True)
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug in the tool: still one line, the traceback in the log
             log.exception("internal error")
             where = _log_file(_course(ctx).root) if ctx.obj else "the log"
-            click.echo(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); "
-                       f"traceback in {where}", err=True)
+            _say(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); traceback in {where}", err=True)
             sys.exit(1)
 
 
@@ -114,24 +136,32 @@ def release(ctx, assignments, all_):
                    "(id,first_name,last_name,email,lms_user_id). Needed for LMS downloads.")
 @click.option("--worksheet", type=click.Path(exists=True, path_type=Path),
               help="Moodle: the assignment's grading worksheet (matches participant ids to the roster).")
+@click.option("--max-file-mb", type=float, default=100, show_default=True,
+              help="Largest file copied (in the download or in a submitted zip); a larger one is reported.")
+@click.option("--max-zip-mb", type=float, default=500, show_default=True,
+              help="Most a submitted zip may unpack to; a larger zip is kept as it came and reported.")
+@click.option("--max-entries", type=int, default=10_000, show_default=True,
+              help="Most files in a submitted zip; a zip with more is kept as it came and reported.")
 @click.pass_context
-def collect(ctx, assignment, source, roster, worksheet):
+def collect(ctx, assignment, source, roster, worksheet, max_file_mb, max_zip_mb, max_entries):
     """Copy submissions from SOURCE (a folder, or an LMS zip) into submitted/.
 
     Files that are not graded are kept in collected/ASSIGNMENT/ and listed. Exit status 1 when a
     file could not be matched to exactly one student.
     """
-    from .lms.collect import collect as do_collect
+    from .lms.collect import Limits, collect as do_collect
 
     course = _course(ctx)
-    rows = do_collect(course, assignment, source, roster, worksheet=worksheet)
-    click.echo(tabulate([(r.student or "-", r.file, r.status) for r in rows], headers=["student", "file", "result"]))
+    limits = Limits(file_bytes=int(max_file_mb * 2**20), zip_bytes=int(max_zip_mb * 2**20), zip_entries=max_entries)
+    rows = do_collect(course, assignment, source, roster, worksheet=worksheet, limits=limits)
+    click.echo(_table([(r.student or "-", r.file, r.status) for r in rows], headers=["student", "file", "result"]))
     for r in rows:
         log.info("collect %s: %s %s -> %s", assignment, r.student, r.file, r.status)
     graded = [r for r in rows if r.status.startswith(("graded", "unchanged"))]
     problems = [r for r in rows if r.problem]
     students = {r.student for r in graded}
-    click.echo(f"\n{len(graded)} notebooks from {len(students)} students in submitted/, "
+    click.echo()
+    _say(f"{len(graded)} notebooks from {len(students)} students in submitted/, "
                f"{len(rows) - len(graded)} other files kept in {course.root / 'collected' / assignment}, "
                f"{len(problems)} need you")
     lms_unmatched = [r for r in problems if "pass --roster" in r.status]
@@ -166,15 +196,20 @@ def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_
                         scheduler=scheduler, force=force, progress=not quiet)
     for o in outcomes:
         log.info("grade %s: %s %s %g/%g %s", assignment, o.student, o.status, o.score, o.max_score, "; ".join(o.notes))
-    click.echo(tabulate([(o.student, f"{o.score:g}/{o.max_score:g}", o.status, f"{o.wall:.1f}", _short(o.notes))
-                         for o in outcomes], headers=["student", "score", "status", "seconds", "notes"]))
+    click.echo(summary(outcomes))
     failed = [o for o in outcomes if o.status not in ("ok", "unchanged")]
     click.echo(f"\n{len(outcomes)} submissions, {len(failed)} with grading failures "
                f"(log: {course.root / '.autograder' / 'logs'})")
 
 
+def summary(outcomes) -> str:
+    """The grade summary table; notes (grade ids, exception messages) are the student's text."""
+    return _table([(o.student, f"{o.score:g}/{o.max_score:g}", o.status, f"{o.wall:.1f}", _short(o.notes))
+                   for o in outcomes], headers=["student", "score", "status", "seconds", "notes"])
+
+
 def _short(notes: list[str]) -> str:
-    text = "; ".join(notes)
+    text = printable("; ".join(notes), one_line=True)
     return text if len(text) <= NOTE_WIDTH else text[:NOTE_WIDTH - 12] + "... (see log)"
 
 
@@ -191,7 +226,7 @@ def feedback(ctx, assignment, students):
     status = do_feedback(course, assignment, list(students) or None)
     for s, v in status.items():
         log.info("feedback %s: %s %s", assignment, s, v)
-    click.echo(tabulate(sorted(status.items()), headers=["student", "feedback"]))
+    click.echo(_table(sorted(status.items()), headers=["student", "feedback"]))
     sys.exit(0 if all(v == "ok" for v in status.values()) else 1)
 
 
@@ -232,11 +267,11 @@ def export(ctx, assignments, output, fmt, roster, zeros, canvas_gradebook, canva
                           sum(1 for p in g.penalties.values() if p.get(a))) for a in g.assignments],
                         headers=["assignment", "max", "graded students", "late penalties"]))
     for note in report.notes:
-        click.echo(f"note: {note}")
+        _say(f"note: {note}")
     log.info("export %s %s -> %s: %d rows, unplaced %s", fmt, g.assignments, output, report.written, report.unplaced)
     click.echo(f"\n{report.written} students written to {output}")
     if report.unplaced:
-        click.echo(f"not in the LMS file (add their LMS ids to the roster): {', '.join(report.unplaced)}")
+        _say(f"not in the LMS file (add their LMS ids to the roster): {', '.join(report.unplaced)}")
         sys.exit(1)
 
 

@@ -8,6 +8,7 @@ do (exit status 2); its traceback, like every command line run, is in the log.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -181,8 +182,11 @@ def collect(ctx, assignment, source, roster, worksheet, max_file_mb, max_zip_mb,
 @click.option("--force", is_flag=True, help="Re-grade submissions the journal says are done "
                                             "(manual grades from formgrader are kept).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--unboxed", is_flag=True, help="Without root, where no box can be built: run student code with "
+                                               "your own rights (unsafe; every report says so).")
 @click.pass_context
-def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_timeout, memory_mb, force, quiet):
+def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_timeout, memory_mb, force, quiet,
+          unboxed):
     """Autograde ASSIGNMENT in parallel, each submission sandboxed."""
     from .grading.pool import grade as do_grade
     from .grading.job import Limits
@@ -193,13 +197,16 @@ def grade(ctx, assignment, students, workers, scheduler, cell_timeout, notebook_
         raise InstructorError(f"no submissions of {assignment!r} in {course.root / 'submitted'}; run collect first")
     limits = Limits(cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, memory_mb=memory_mb)
     outcomes = do_grade(course, assignment, list(students) or None, limits=limits, workers=workers,
-                        scheduler=scheduler, force=force, progress=not quiet)
+                        scheduler=scheduler, force=force, progress=not quiet, unboxed=unboxed)
     for o in outcomes:
         log.info("grade %s: %s %s %g/%g %s", assignment, o.student, o.status, o.score, o.max_score, "; ".join(o.notes))
     click.echo(summary(outcomes))
     failed = [o for o in outcomes if o.status not in ("ok", "unchanged")]
     click.echo(f"\n{len(outcomes)} submissions, {len(failed)} with grading failures "
                f"(log: {course.root / '.autograder' / 'logs'})")
+    if unboxed and os.geteuid() != 0:
+        click.echo("UNBOXED (--unboxed): student code ran with your own rights, in no box: these grades are "
+                   "only as trustworthy as the submissions")
 
 
 def summary(outcomes) -> str:

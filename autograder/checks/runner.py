@@ -227,10 +227,11 @@ def start_zygote(box: dict) -> socket.socket | None:
     """Fork the zygote (call before importing any check); returns the socket to ask it for work.
 
     ``box``: the sandbox settings (``autograder/sandbox/box.py``): ``uid``, ``workdir``, ``root``,
-    ``expose``, the limits. Returns None when not root (no uid to drop to): the caller then forks
-    student processes itself.
+    ``expose``, the limits, ``mode`` (root's box or one without root). Returns None when the job is
+    unboxed (``grade --unboxed``): the caller then forks student processes itself.
     """
-    if os.geteuid() != 0 or "uid" not in box:
+    mode = box.get("mode") or ("root" if os.geteuid() == 0 and "uid" in box else "unboxed")
+    if mode not in ("root", "rootless"):
         return None
     from autograder.sandbox import box as sandbox
 
@@ -244,8 +245,10 @@ def start_zygote(box: dict) -> socket.socket | None:
             report: dict = {}
             try:
                 boxed = sandbox.enter_box(box, box["workdir"], report)
-            except OSError:  # no namespaces on this machine: still the job's uid and limits
-                boxed = True
+            except OSError:
+                if mode == "rootless":  # a box was found possible before grading: never run without one
+                    raise
+                boxed = True  # root without namespaces on this machine: still the job's uid and limits
             if boxed:
                 _preload(box.get("preload", []))  # while the notebook starts: the first check is warm too
                 _serve(theirs, box)
@@ -324,7 +327,7 @@ def _student(fd: int, box: dict) -> None:  # pragma: no cover - runs in the chil
         request = _recv_all(conn)
         REFERENCE_DIRS[:] = box.get("reference_dirs", [])
         sandbox.set_limits(box.get("student_limits", {}))
-        sandbox.become(int(box["uid"]))
+        sandbox.drop_to(box)  # the job's uid (root's box), or no capability left (a box without root)
         sandbox.die_with_parent()
         workdir = box["workdir"]
         os.environ.clear()

@@ -42,14 +42,22 @@ def course_lib_paths() -> list[str]:
     return sorted({os.path.realpath(p) for p in (spec.submodule_search_locations or [])}) if spec else []
 
 
-def place(job: Path, uid: int, service_address: str | None = None, cgroups: list[str] = ()) -> None:
-    """Write the job's absolute paths and uid (it may have been unpacked on another machine)."""
+def place(job: Path, uid: int | None, service_address: str | None = None, cgroups: list[str] = (),
+          mode: str = "root") -> None:
+    """Write the job's absolute paths, uid and box mode (it may have been unpacked on another machine).
+
+    ``mode``: ``root`` (``uid`` is the job's own), ``rootless`` (no uid: a user namespace per box) or
+    ``unboxed`` (no box at all: ``grade --unboxed``), see ``sandbox/box.py``.
+    """
     limits = json.loads((job / "limits.json").read_text())
     env = {"PYTHONPATH": str(job / "pkgs")}
     if service_address:
         env["AUTOGRADER_CHECK_SERVICE"] = service_address
-    common = {"uid": uid, "root": str(job / "box"), "cgroups": list(cgroups), "pid_namespace": True}
+    common = {"uid": uid, "mode": mode, "cgroups": list(cgroups), "pid_namespace": True}
+    if mode != "unboxed":
+        common["root"] = str(job / "box")
     kernel = {**limits, **common, "report": str(job / "kernel_report.json"), "env": env,
+              "stdio": str(job / "kernel.out"),
               "expose": python_paths() + course_lib_paths() + [str(job / "pkgs")]}
     (job / "limits.json").write_text(json.dumps(kernel))
     os.chmod(job / "limits.json", 0o600)

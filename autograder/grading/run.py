@@ -51,22 +51,58 @@ def _job_config(course_dir: Path, spec: dict):
     return cfg
 
 
+UNBOXED_NOTE = "UNBOXED (grade --unboxed): this submission ran with the grader's own rights, in no box"
+
+
+def job_mode(job: Path) -> str:
+    """``root`` (a uid of the job's own), ``rootless`` (a box made of user namespaces), or ``unboxed``
+    (only where ``grade --unboxed`` marked the job: see ``sandbox/rootless.py``)."""
+    if os.geteuid() == 0:
+        return "root"
+    return "unboxed" if (Path(job) / "unboxed").exists() else "rootless"
+
+
 def run_job(job: Path) -> dict:
     """Grade the job's submission (runs in a forked child, as the grader).
 
-    The job holds a uid of its own (``sandbox/uids.py``) from start to end: its kernels and its hidden
-    checks' student processes run under it, and before anything is read back every process of
-    that uid is killed, so nothing the student started can still change what is read.
+    As root the job holds a uid of its own (``sandbox/uids.py``) from start to end: its kernels and
+    its hidden checks' student processes run under it, and before anything is read back every process
+    of that uid is killed. Without root the job runs in namespaces of its own (``sandbox/rootless.py``)
+    and the end of its PID namespace kills every process it started. Either way nothing the student
+    started can still change what is read.
     """
-    from ..sandbox.box import give_to, unshare_network
-    from ..sandbox.uids import make_cgroups, remove_cgroups
-
     job = Path(job)
     spec = json.loads((job / "spec.json").read_text())
     a, s = spec["assignment"], spec["student"]
     course_dir = job / "course"
     result = {"student": s, "assignment": a, "notes": [], "status": "ok"}
     clock = _Phases()
+    mode = job_mode(job)
+    if mode == "root":
+        died, service = _run_as_root(job, spec, result, clock)
+    else:
+        died, service = _run_without_root(job, spec, result, clock, mode)
+    if died:
+        tail = (job / "service.err").read_text(errors="replace").strip().splitlines()[-1:]
+        raise RuntimeError(f"the hidden checks' service died: {' '.join(tail) or 'no message'}")
+    if service:
+        result["notes"] += confirm_hidden_checks(course_dir, spec, job / "checks.log")
+    result.update(extract(course_dir, spec))
+    clock.lap("confirm and extract")
+    result["phases"] = clock.phases
+    try:
+        result["sandbox"] = json.loads((job / "kernel_report.json").read_text())
+    except (OSError, ValueError):
+        result["sandbox"] = {"mode": mode}
+    if mode == "unboxed":
+        result["notes"].insert(0, UNBOXED_NOTE)
+    return result
+
+
+def _run_as_root(job: Path, spec: dict, result: dict, clock) -> tuple[bool, bool]:
+    from ..sandbox.box import give_to, unshare_network
+    from ..sandbox.uids import make_cgroups, remove_cgroups
+
     with JobUid() as uid:
         (job / "uid").write_text(str(uid))  # for the worker, should it have to kill this job
         limits = json.loads((job / "limits.json").read_text())
@@ -80,33 +116,83 @@ def run_job(job: Path) -> dict:
             result["network"] = "none (own network namespace)"
         except OSError as exc:
             result["network"] = f"host network ({exc.strerror})"
-        # In the job's network namespace (its abstract socket is private to it), before any student code.
-        service = start_check_service(job, address) if address else None
-        died = False
-        clock.lap("check service start")
         try:
-            _autograde(job, spec, result)
-            clock.lap("nbgrader autograde")
-            died = service is not None and service[0].poll() is not None  # it serves until stopped
+            return _serve_and_grade(job, spec, result, clock, address)
         finally:
-            stop_check_service(service)
             result["leftover_processes"] = len(processes_of(uid))
             sweep(uid)  # daemons, forks: gone before anything of the job is read
             remove_cgroups(cgroups)
             clock.lap("stop and sweep")
-    if died:
-        tail = (job / "service.err").read_text(errors="replace").strip().splitlines()[-1:]
-        raise RuntimeError(f"the hidden checks' service died: {' '.join(tail) or 'no message'}")
-    if service is not None:
-        result["notes"] += confirm_hidden_checks(course_dir, spec, service[1])
-    result.update(extract(course_dir, spec))
-    clock.lap("confirm and extract")
-    result["phases"] = clock.phases
+
+
+def _serve_and_grade(job: Path, spec: dict, result: dict, clock, address: str | None) -> tuple[bool, bool]:
+    """The check service (in the job's network namespace, its abstract socket private to it), then
+    nbgrader; whether the service died on the way, and whether there was one."""
+    service = start_check_service(job, address) if address else None
+    died = False
+    clock.lap("check service start")
     try:
-        result["sandbox"] = json.loads((job / "kernel_report.json").read_text())
+        _autograde(job, spec, result)
+        clock.lap("nbgrader autograde")
+        died = service is not None and service[0].poll() is not None  # it serves until stopped
+    finally:
+        stop_check_service(service)
+    return died, service is not None
+
+
+def _run_without_root(job: Path, spec: dict, result: dict, clock, mode: str) -> tuple[bool, bool]:
+    from ..sandbox import box, rootless
+
+    address = check_service_address(job)
+    place(job, None, address, mode=mode)
+    clock.lap("box set-up")
+    if mode == "unboxed":
+        result["network"] = "host network (UNBOXED)"
+        return _serve_and_grade(job, spec, result, clock, address)
+    try:
+        rootless.enter_job_namespace()
+    except OSError as exc:  # a Dask worker that cannot box: the same line as grade's own check
+        raise RuntimeError(rootless.refusal(rootless.diagnose(str(exc)))) from None
+    result["network"] = "none (own network namespace)"
+    inner = job / "inner.json"
+    init = os.fork()
+    if init == 0:  # pragma: no cover - the job namespace's first process: when it exits, so does the job
+        code = 1
+        try:
+            box.die_with_parent()
+            body = os.fork()
+            if body == 0:
+                try:
+                    died, service = _serve_and_grade(job, spec, result, clock, address)
+                    inner.write_text(json.dumps({"result": result, "died": died, "service": service,
+                                                 "phases": clock.phases}))
+                except BaseException as exc:  # noqa: BLE001 - reported by the job's process
+                    inner.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}",
+                                                 "traceback": traceback.format_exc()}))
+                finally:
+                    os._exit(0)
+            code = max(0, box.reap_until(body))
+        finally:
+            os._exit(code)
+    while True:
+        try:
+            os.waitpid(init, 0)
+            break
+        except InterruptedError:
+            continue
+    # The namespace's first process has exited: the kernel has killed every process of the job.
+    try:
+        done = json.loads(inner.read_text())
     except (OSError, ValueError):
-        result["sandbox"] = {}
-    return result
+        raise RuntimeError("the job's namespace ended without a result") from None
+    if "error" in done:
+        (job / "log.txt").write_text(done.get("traceback", ""))
+        raise RuntimeError(done["error"])
+    result.update(done["result"])
+    clock.phases.update(done["phases"])
+    result["leftover_processes"] = 0  # its PID namespace is gone, and every process with it
+    clock.lap("stop")
+    return done["died"], done["service"]
 
 
 class _Phases:

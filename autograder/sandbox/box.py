@@ -44,6 +44,7 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -52,8 +53,17 @@ MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
+ST_NOATIME, ST_NODIRATIME, ST_RELATIME = 1024, 2048, 4096  # statvfs flags = the mount flags of the same name
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+#: the uid and gid a student's process has inside a box without root (its user namespace maps them,
+#: and only them, to the grader's own uid outside): not 0, so it holds no capability after its exec
+INNER_ID = 1000
+#: how a box is made: ``root`` (the job's own host uid, ``uids.py``), ``rootless`` (a user namespace
+#: of the grader's uid, see :func:`enter_user_namespace`), ``unboxed`` (only behind ``grade --unboxed``)
+MODES = ("root", "rootless", "unboxed")
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -164,6 +174,9 @@ def build_root(root: str, expose: list[str], writable: list[str], tmp_size: str 
         _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     else:
         _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
+    # The skeleton itself read-only: without root its directories belong to the student's own uid (the
+    # builder's), and nothing but the working directory and the private /tmp is the student's to write.
+    _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
     os.chdir("/")
 
@@ -204,7 +217,10 @@ def _bind(src: str, target: str, readonly: bool) -> None:
             open(target, "a").close()
     _mount(src, target, None, MS_BIND | MS_REC)
     if readonly:  # a bind mount takes its read-only flag from a remount
-        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        # Keeping the flags the source mount has (noexec on /sys, say, and its atime flags): inside a
+        # user namespace they are locked, and a remount that drops one is refused.
+        kept = os.statvfs(src).f_flag & (MS_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME)
+        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | kept)
 
 
 # --------------------------------------------------------------------------- limits and user
@@ -253,6 +269,65 @@ def clean_env(workdir: str, extra: dict, home: str | None = None) -> dict:
     return env
 
 
+def enter_user_namespace(inner_uid: int = INNER_ID) -> None:
+    """Move this process into a new user namespace where the grader's uid and gid are ``inner_uid``.
+
+    No root needed (unprivileged user namespaces). Only that one id is mapped: the process holds every
+    capability *inside* the namespace (so it can make the mount, PID, IPC and network namespaces of a
+    box, which the namespace owns) and none outside, and it can become no other uid of the host.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{inner_uid} {uid} 1"),
+                       ("gid_map", f"{inner_uid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def no_user_namespaces_below() -> None:
+    """This user namespace may have no child (``user.max_user_namespaces`` is per namespace).
+
+    Inside a box built without root, as a second lock beside the ``chroot`` (the kernel refuses a new
+    user namespace to a chrooted process): student code gets no capability back by nesting one.
+    """
+    with open("/proc/sys/user/max_user_namespaces", "w") as f:
+        f.write("0")
+
+
+def drop_capabilities() -> None:
+    """No capability left, none to regain: bounding set, ambient, permitted, effective, inheritable.
+
+    In a box without root the process that built it held every capability of its user namespace
+    (enough to remount or unmount what the box was given, or escape its ``chroot``); a student's
+    process is forked from it and must hold none. ``no_new_privs`` keeps it so across exec.
+    """
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    cap = 0
+    while _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 or ctypes.get_errno() != 22:  # EINVAL: past the last
+        cap += 1
+        if cap > 63:
+            break
+    header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = ctypes.create_string_buffer(b"\0" * 24)  # two (effective, permitted, inheritable) sets: all zero
+    _check(_libc.syscall(126, ctypes.c_char_p(header), data), "capset")  # SYS_capset on x86_64
+    with open("/proc/self/status") as f:
+        held = [line for line in f if line.startswith(("CapEff", "CapPrm", "CapBnd"))]
+    if any(int(line.split()[1], 16) for line in held):
+        raise OSError(1, "capabilities still held: " + " ".join(held))
+
+
+def drop_to(settings: dict) -> str:
+    """Drop every privilege for the student's code, as the box's mode says; what it runs as."""
+    if settings.get("mode") == "rootless":
+        drop_capabilities()
+        return f"uid {INNER_ID} of the box's own user namespace (the grader's uid outside), no capabilities"
+    if settings.get("mode", "root") == "root" and settings.get("uid") is not None and os.geteuid() == 0:
+        become(int(settings["uid"]))
+        return f"job uid {settings['uid']}"
+    return "the grader's own uid: UNBOXED"
+
+
 def give_to(workdir: str, uid: int) -> None:
     """Make `uid` the owner of everything in `workdir` (root only)."""
     for root, dirs, files in os.walk(workdir):
@@ -294,6 +369,10 @@ def enter_box(limits: dict, workdir: str, report: dict, extra_writable: tuple = 
     With a PID namespace: the caller forks the namespace's reaper (PID 1, root), which builds the
     root and forks the process that returns True here. Without: the caller itself is boxed.
     """
+    if limits.get("mode") == "rootless":
+        outside = os.geteuid()
+        enter_user_namespace()
+        report["user_namespace"] = f"own (uid {INNER_ID} inside = the grader's uid {outside}, nothing else mapped)"
     for procs in limits.get("cgroups", []):  # the job's cgroups (uids.make_cgroups): children inherit them
         try:
             with open(procs, "w") as f:
@@ -324,6 +403,8 @@ def enter_box(limits: dict, workdir: str, report: dict, extra_writable: tuple = 
         build_root(root, limits.get("expose", []), [workdir, *extra_writable], limits.get("tmp_size", "256m"),
                    own_proc=pid_ns, disk_bytes=int(limits.get("disk_bytes", 0)))
         report["root"] = "own (" + ", ".join(sorted(set(limits.get("expose", [])))) + " + " + workdir + ")"
+    if limits.get("mode") == "rootless":
+        no_user_namespaces_below()
     os.chdir(workdir)
     if pid_ns:
         child = os.fork()
@@ -337,45 +418,67 @@ def enter_box(limits: dict, workdir: str, report: dict, extra_writable: tuple = 
 # --------------------------------------------------------------------------- the kernel
 
 
+def box_mode(limits: dict) -> str:
+    """The box a job's settings ask for (``MODES``); settings written before modes existed mean root's."""
+    return limits.get("mode") or ("root" if os.geteuid() == 0 and limits.get("uid") is not None else "unboxed")
+
+
+def start_clean(stdio: str | None) -> None:
+    """Before the exec of student code: stdout and stderr to the job's own file, stdin empty, and no
+    other descriptor open (a grader's log, a socket of the worker: nothing it inherited by accident)."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    out = os.open(stdio, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if stdio else os.open(os.devnull, os.O_WRONLY)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 1 << 16)
+
+
 def launch(mode: str, limits_file: str, argv: list[str]) -> None:
     """Set up the sandbox around the current process, then exec ``argv``.
 
-    ``mode`` is ``kernel`` (the student's IPython kernel: boxed, becomes the job's uid) or
-    ``service`` (the hidden checks' service, see ``autograder/checks/service.py``: stays root and
-    unboxed, so the student's code can neither signal it nor write its verdict log; it boxes
-    each student process itself, with :func:`enter_box`).
+    ``mode`` is ``kernel`` (the student's IPython kernel: boxed, then the job's uid in root's box, or
+    uid ``INNER_ID`` with no capability in a box without root) or ``service`` (the hidden checks'
+    service, see ``autograder/checks/service.py``: unboxed, outside every box, so the student's code
+    can neither signal it nor write its verdict log; it boxes each student process itself, with
+    :func:`enter_box`).
     """
     with open(limits_file) as f:
         limits = json.load(f)
     workdir = os.getcwd()
-    report: dict = {}
-    # Opened now, as root: the kernel user cannot open files of the job's private area.
+    how = box_mode(limits)
+    report: dict = {"mode": how}
+    if mode == "kernel":
+        start_clean(limits.get("stdio"))
+    # Opened now, before the box: the kernel cannot open files of the job's private area.
     report_file = open(limits.get("report", os.devnull) if mode == "kernel" else os.devnull, "w")
     os.makedirs(os.path.join(workdir, ".tmp"), exist_ok=True)
     extra_env = dict(limits.get("env", {}))
-    if mode == "kernel" and os.geteuid() == 0 and "uid" in limits:
-        uid = int(limits["uid"])
+    if mode == "kernel":
         if "-f" in argv:
-            # The connection file lies outside the box and is root's 0600: give the kernel its own
-            # copy in its directory.
+            # The connection file lies outside the box (root's 0600 in root's box): give the kernel its
+            # own copy in its directory.
             i = argv.index("-f") + 1
             with open(argv[i]) as src:
                 conn = os.path.join(workdir, ".tmp", "connection.json")
                 with open(conn, "w") as dst:
                     dst.write(src.read())
             argv[i] = conn
-        give_to(workdir, uid)
+    if mode == "kernel" and how in ("root", "rootless"):
+        if how == "root":
+            give_to(workdir, int(limits["uid"]))
         try:
             boxed = enter_box(limits, workdir, report)
-        except OSError as exc:  # no namespaces here: still a uid of its own and the limits
-            report["box_error"] = str(exc)
+        except OSError as exc:
+            if how == "rootless":  # the grader checked that a box can be built here: never run without
+                raise
+            report["box_error"] = str(exc)  # root without namespaces: still a uid of its own and the limits
             boxed = True
         if not boxed:  # the supervisor, after the kernel ended
             sys.exit(report.get("exit", 1))
-        become(uid)
-        report["user"] = f"job uid {uid}"
-    elif os.geteuid() != 0:
-        report["user"] = "unchanged (not root)"
+        report["user"] = drop_to(limits)
+    elif mode == "kernel":
+        report["user"] = drop_to(limits)
     # After the credential change, which clears it: die with the grader (or the reaper).
     die_with_parent()
     set_limits(limits)

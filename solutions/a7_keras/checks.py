@@ -120,7 +120,13 @@ def _train_step_call(student, args):
         results.append(r)
     weights = [(np.array(keras.ops.convert_to_numpy(layer.kernel)).T.copy(),
                 np.array(keras.ops.convert_to_numpy(layer.bias)).copy()) for layer in model.layers]
-    return results, weights
+    # The text promises a Python float: with Keras's default float32, loss.numpy() would be a NumPy float32.
+    model32 = keras.Sequential([keras.Input((params[0][0].shape[1],))] + [
+        keras.layers.Dense(W.shape[0], activation="linear" if l == len(params) - 1 else "tanh") for l, (W, _) in enumerate(params)])
+    loss32 = (keras.losses.MeanSquaredError() if loss == "mse" else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = batches[0]
+    r32 = train_step(model32, keras.optimizers.SGD(learning_rate=lr), loss32, x.astype("float32"), y)
+    return results, weights, type(r32) is float  # plain data only crosses back: a bool
 
 
 def _train_step_cases(rng):
@@ -146,8 +152,11 @@ def _train_step_cases(rng):
 
 
 def _train_step_verify(case, got):
-    results, weights = expect_sequence("(grader's reading of your steps)", got, 2)
+    results, weights, float32_ok = expect_sequence("(grader's reading of your steps)", got, 3)
     losses, final = case.expected
+    if float32_ok is not True:
+        raise CheckFailure("train_step must return the loss as a Python float; with a float32 model (Keras's default) "
+                           "it did not (loss.numpy() is a NumPy float32: use float(loss))")
     for step, (r, e) in enumerate(zip(results, losses), start=1):
         if type(r) is tuple and len(r) == 2 and r[0] == "tensor":
             raise CheckFailure("train_step must return the loss as a Python float (float(loss)); got a tensor")

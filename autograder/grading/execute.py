@@ -10,7 +10,13 @@ those cases, so ordinary notebooks execute exactly as under nbgrader:
   student's definitions exist again) and execution goes on with the next cell;
 * **unresponsive after a timeout**: if the interrupted kernel does not answer
   within ``interrupt_grace`` seconds, or never goes idle (plain nbgrader then
-  drops the submission), it is treated like a dead one;
+  drops the submission), it is treated like a dead one -- while the earlier
+  cells are replayed too: a cell that kills or hangs the kernel only when it
+  is replayed is dropped from the replay, never a fault of the grader;
+* **anything else going wrong once a student's cell has run** (an unexpected
+  message, an error of nbclient's) is that cell's ``ExecutionFailed`` error and
+  a fresh kernel runs the rest: a student cannot turn a submission into a grader
+  fault, which would store nothing, on every run;
 * **notebook wall-clock limit**: each cell's timeout is cut to what is left of
   ``notebook_timeout``; cells after that get a ``NotebookTimeout`` error;
 * **a kernel that dies before running anything** (killed from outside while it
@@ -35,6 +41,7 @@ from traitlets import Bool, Integer
 
 KERNEL_DIED = "KernelDied"
 NOTEBOOK_TIMEOUT = "NotebookTimeout"
+EXECUTION_FAILED = "ExecutionFailed"
 
 
 def add_error(cell: NotebookNode, ename: str, evalue: str) -> None:
@@ -80,6 +87,7 @@ class ResilientExecute(Execute):
         pending = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         replay: list[int] = []  # cells that ran without killing or hanging the kernel
         start_failures = 0
+        ran = False  # a student's cell has run: from then on, what goes wrong is the student's result
         try:
             while pending:
                 started = False
@@ -101,6 +109,7 @@ class ResilientExecute(Execute):
                                           f"not run: the notebook's {self.notebook_timeout} s limit was reached")
                                 continue
                             self.timeout = int(min(cell_timeout or left, left))
+                            ran = True
                             try:
                                 self.preprocess_cell(cell, resources, index)
                             except DeadKernelError:
@@ -111,10 +120,20 @@ class ResilientExecute(Execute):
                                 add_error(cell, "CellTimeoutError", "the cell exceeded its time limit and "
                                           "ignored the interrupt; a new kernel ran the rest")
                                 break
+                            except Exception as exc:  # noqa: BLE001 - whatever it was, this cell caused it
+                                add_error(cell, EXECUTION_FAILED, f"running this cell failed ({type(exc).__name__}: "
+                                          f"{str(exc)[:500]}); a new kernel ran the rest")
+                                break
                             if timed_out(cell) and not self._responsive():
                                 break
                             replay.append(index)
                 except (RuntimeError, DeadKernelError, TimeoutError) as exc:
+                    if started and ran:  # after the student's cells: their result, with a note on each cell
+                        for index in pending:
+                            add_error(nb.cells[index], EXECUTION_FAILED, "not run: the kernel could not be "
+                                      f"set up again after the cells above ({type(exc).__name__}: {str(exc)[:300]})")
+                        pending.clear()
+                        break
                     if started:
                         raise
                     start_failures += 1
@@ -138,17 +157,26 @@ class ResilientExecute(Execute):
             self.timeout = saved
 
     def _replay(self, nb, replay: list[int], deadline: float) -> None:
-        """Re-run earlier cells on a fresh kernel; their outputs are discarded."""
+        """Re-run earlier cells on a fresh kernel; their outputs are discarded.
+
+        A replayed cell that kills the kernel, or hangs it past its timeout (interrupt ignored), is
+        dropped from the replay for good and raises DeadKernelError: the caller starts another
+        kernel. One that only runs out of time is dropped and the replay goes on."""
         for index in list(replay):
             self.timeout = int(max(1, min(self.timeout or 30, deadline - monotonic())))
             original = nb.cells[index]
+            rerun = copy.deepcopy(original)
             try:
-                self.execute_cell(copy.deepcopy(original), index, store_history=False)
-            except DeadKernelError:
-                replay.remove(index)  # never replay it again
-                raise
+                self.execute_cell(rerun, index, store_history=False)
+                dead = timed_out(rerun) and not self._responsive()
+            except (DeadKernelError, CellTimeoutError):
+                dead = True
             finally:
                 nb.cells[index] = original  # nbclient stores the replayed copy; keep the first run
+            if dead or timed_out(rerun):
+                replay.remove(index)  # never replay it again
+            if dead:
+                raise DeadKernelError(f"replaying cell {index} killed or hung the kernel")
 
 TRUNCATED = "\n[output truncated by the grader]\n"
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from ..checks import packages
 from ..checks.isolation import student_secret
 from ..course import Course
+from .intake import check_notebooks
 
 @dataclass
 class Limits:
@@ -43,7 +44,10 @@ class Limits:
     file_mb: int = 256
     disk_mb: int = 512  # what a job may write in all, in its working directory (a tmpfs of that room)
     processes: int = 256  # tasks (threads included) of the job's uid at once
-
+    # What a submitted notebook may be (intake.py): beyond these it scores 0 with a note.
+    notebook_mb: int = 50
+    max_cells: int = 2000
+    attachments_mb: int = 10
 
     @property
     def hard_timeout(self) -> int:
@@ -147,6 +151,7 @@ class JobFactory:
         sub = _private_dir(course / "submitted", 0o700) / student / self.assignment
         shutil.copytree(self.course.dir("submitted", student, self.assignment), sub, symlinks=False,
                         ignore_dangling_symlinks=True)
+        intake = check_notebooks(sub, self.limits)  # here, before the job's clock starts
         # Inside the job: they travel with it to Dask workers.
         shutil.copytree(self.pkgs, job / "pkgs")
         shutil.copytree(self.checks, job / "checks")
@@ -169,7 +174,7 @@ class JobFactory:
         spec = {"assignment": self.assignment, "student": student, "course_id": self.course.course_id,
                 "notebooks": self.notebooks, "limits": asdict(self.limits),
                 "checks": sorted(self.check_names),
-                "release": {k: v for k, v in self.release.items()}}
+                "release": {k: v for k, v in self.release.items()}, "intake": intake}
         (job / "spec.json").write_text(json.dumps(spec))
         return job
 

@@ -29,6 +29,7 @@ import threading
 from pathlib import Path
 
 from ..course import REPO, Course
+from ..text import printable
 from .gradebook import Outcome, merge  # noqa: F401 - merge lives there; re-exported
 from .job import JobFactory, Limits
 from .run import failure_result
@@ -364,4 +365,4 @@ class Log:
         if result and result.get("log"):  # nbgrader's own log of this submission, kept beside
             detail = self.path.parent / self.path.stem / f"{student}.log"
             detail.parent.mkdir(exist_ok=True)
-            detail.write_text(result["log"])
+            detail.write_text(printable(result["log"]))  # it quotes the student's cells: no control left

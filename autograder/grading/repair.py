@@ -16,14 +16,15 @@ def _cell_map(nb) -> dict:
     return out
 
 
-def prepare_submission(sub: Path, notebooks: list[str], release: dict) -> list[str]:
-    """Fix what can be fixed before nbgrader sees the submission; return notes."""
+def prepare_submission(sub: Path, notebooks: list[str], release: dict, intake: dict | None = None) -> list[str]:
+    """Fix what can be fixed before nbgrader sees the submission; return notes. `intake` is what
+    the job's preparation found (``intake.check_notebooks``): a notebook it refused scores 0."""
     import nbformat
 
-    notes = []
+    notes = list((intake or {}).get("notes", []))
     present = sorted(p.name for p in sub.glob("*.ipynb"))
     expected = [f"{n}.ipynb" for n in notebooks]
-    missing = [e for e in expected if e not in present]
+    missing = [e for e in expected if e not in present and e not in (intake or {}).get("refused", [])]
     spare = [p for p in present if p not in expected]
     for name in missing:
         match = (list(spare) if len(spare) == 1 and len(missing) == 1

@@ -217,7 +217,7 @@ def _autograde(job: Path, spec: dict, result: dict) -> None:
     os.environ.update({"JUPYTER_PATH": str(job / "kernels"), "JUPYTER_RUNTIME_DIR": str(job / "runtime"),
                        "JUPYTER_CONFIG_DIR": str(job / "runtime"), "JUPYTER_PLATFORM_DIRS": "1"})
     sub = course_dir / "submitted" / s / a
-    result["notes"] = prepare_submission(sub, spec["notebooks"], spec["release"])
+    result["notes"] = prepare_submission(sub, spec["notebooks"], spec["release"], spec.get("intake"))
     if not any((sub / f"{name}.ipynb").exists() for name in spec["notebooks"]):
         return  # nothing to run (missing or corrupt: the notes say which); every grade is 0
 

@@ -347,6 +347,8 @@ def test_helpers_never_crash():
                 _message(ns["assert_number"], "loss", got, float(np.asarray(expected, dtype=np.float64)), sizes=sizes)
             assert isinstance(ns["_factor_hint"](got, expected, sizes), str)
             _message(ns["assert_unchanged"], "f", ["x"], [got], [expected])
+            _message(ns["assert_shape"], "x", got, np.shape(expected))
+            _message(ns["call_unchanged"], lambda a: a, ["x"], got)
 
     check()
 

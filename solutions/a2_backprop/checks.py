@@ -42,11 +42,11 @@ def _dense_forward_cases(rng):
 
 def _dense_forward_verify(case, got):
     out, cache = expect_sequence("dense_forward's return value (out, cache)", got, 2)
-    expect_array("out", out, case.expected)
+    expect_array("out", out, case.expected, dtype=np.float64)
     x, W, _ = case.args
     cache = expect_sequence("cache", cache, 2)
-    expect_array("cache[0] (should be x)", cache[0], x, rtol=1e-12)
-    expect_array("cache[1] (should be W)", cache[1], W, rtol=1e-12)
+    expect_array("cache[0] (should be x)", cache[0], x, rtol=1e-12, dtype=np.float64)
+    expect_array("cache[1] (should be W)", cache[1], W, rtol=1e-12, dtype=np.float64)
 
 
 check_dense_forward = hidden_check("dense_forward", _dense_forward_cases, _dense_forward_verify, seed=21)
@@ -73,7 +73,7 @@ def _dense_backward_cases(rng):
 def _dense_backward_verify(case, got):
     dx, dW, db = expect_sequence("dense_backward's return value (dx, dW, db)", got, 3)
     for name, g, e in zip(("dx", "dW", "db"), (dx, dW, db), case.expected):
-        expect_array(name, g, e)
+        expect_array(name, g, e, dtype=np.float64)
 
 
 check_dense_backward = hidden_check("dense_backward", _dense_backward_cases, _dense_backward_verify, seed=22)
@@ -120,13 +120,13 @@ def _mlp_forward_cases(rng):
 def _mlp_forward_verify(case, got):
     out, acts = expect_sequence("mlp_forward's return value (out, activations)", got, 2)
     exp_out, exp_acts = case.expected
-    expect_array("out", out, exp_out)
+    expect_array("out", out, exp_out, dtype=np.float64)
     if type(acts) not in (list, tuple) or len(acts) != len(exp_acts):
         raise CheckFailure(f"activations: expected a list of {len(exp_acts)} arrays [a^0 = x, a^1, ..., "
                            f"a^(L-1)]; got {type(acts).__name__} of length "
                            f"{len(acts) if type(acts) in (list, tuple) else '?'}")
     for l, (g, e) in enumerate(zip(acts, exp_acts)):
-        expect_array(f"activations[{l}] (a^{l})", g, e)
+        expect_array(f"activations[{l}] (a^{l})", g, e, dtype=np.float64)
 
 
 check_mlp_forward = hidden_check("mlp_forward", _mlp_forward_cases, _mlp_forward_verify, seed=23)
@@ -150,8 +150,8 @@ def _mlp_backward_verify(case, got):
                            f"{type(got).__name__}" + (f" of length {len(got)}" if type(got) in (list, tuple) else ""))
     for l, (pair, (eW, eb)) in enumerate(zip(got, case.expected), start=1):
         dW, db = expect_sequence(f"grads[{l - 1}]", pair, 2)
-        expect_array(f"dW^{l}", dW, eW, rtol=1e-6)
-        expect_array(f"db^{l}", db, eb, rtol=1e-6)
+        expect_array(f"dW^{l}", dW, eW, rtol=1e-6, dtype=np.float64)
+        expect_array(f"db^{l}", db, eb, rtol=1e-6, dtype=np.float64)
 
 
 check_mlp_backward = hidden_check("mlp_backward", _mlp_backward_cases, _mlp_backward_verify, seed=24)
@@ -177,8 +177,8 @@ def _sgd_verify(case, got):
         raise CheckFailure(f"expected a list of {L} pairs (W, b); got {type(got).__name__}")
     for l, (pair, (eW, eb)) in enumerate(zip(got, case.expected), start=1):
         W, b = expect_sequence(f"new_params[{l - 1}]", pair, 2)
-        expect_array(f"W^{l}", W, eW, rtol=1e-12)
-        expect_array(f"b^{l}", b, eb, rtol=1e-12)
+        expect_array(f"W^{l}", W, eW, rtol=1e-12, dtype=np.float64)
+        expect_array(f"b^{l}", b, eb, rtol=1e-12, dtype=np.float64)
 
 
 check_sgd_step = hidden_check("sgd_step", _sgd_cases, _sgd_verify, seed=25)

@@ -105,6 +105,25 @@ def test_dataset_workers_are_reproducible_and_independent():
     assert len(set(batches[0].tolist())) == 40  # no two examples, in either worker, drew alike
 
 
+class _OwnNumpyGenerator(torch.utils.data.Dataset):
+    """The trap ArrayDataset avoids: a NumPy generator object held by the dataset."""
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return torch.tensor(self.rng.random())
+
+
+def test_a_generator_held_by_the_dataset_repeats_in_every_worker():
+    loader = DataLoader(_OwnNumpyGenerator(), batch_size=4, num_workers=2, multiprocessing_context="fork")
+    first, second = list(loader)  # one batch from each worker, each from a copy of the same generator
+    assert torch.equal(first, second)
+
+
 def test_dataset_checks_lengths():
     with pytest.raises(ValueError, match="X has 3 examples but y has 2"):
         ArrayDataset(np.zeros((3, 2)), [0, 1])

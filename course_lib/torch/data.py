@@ -5,11 +5,14 @@ own earns its keep when each example needs work when it is read: decoding a file
 augmenting an image. ``DataLoader(..., num_workers=k)`` then runs ``__getitem__`` in k
 worker processes while the main process trains.
 
-Randomness in workers: each worker is a copy of the main process. Its torch generator
-is re-seeded by the ``DataLoader`` (from the loader's ``generator``), but NumPy's global
-generator is copied as it is, so every worker would draw the *same* "random" numbers.
-The transform therefore receives a ``torch.Generator`` seeded from torch's generator of
-the process it runs in: different in each worker, reproducible for a seeded loader.
+Randomness in workers: each worker is a copy of the main process. The ``DataLoader``
+re-seeds the *global* generators of torch, Python and NumPy in each worker (from the
+loader's ``generator``), but a generator object held by the dataset, such as a
+``np.random.default_rng()``, is copied as it is, so every worker would draw the *same*
+"random" numbers (tests/test_torch_practice.py shows it). The transform therefore
+receives a ``torch.Generator`` seeded from torch's global generator of the process it
+runs in: different in each worker, reproducible for a seeded loader, and saved in a
+checkpoint with the rest of torch's random state.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ def _normalised(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_student_version_is_up_to_date(assignment, tmp_path):
     committed = STUDENT_DIR / f"{assignment}.ipynb"

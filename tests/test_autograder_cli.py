@@ -111,6 +111,7 @@ def test_collect_grade_feedback_export(tmp_path):
     assert '"One, Ann",101,,,,3' in lines and not any(",104," in line for line in lines)
 
 
+@pytest.mark.slow
 def test_instructor_errors_are_one_line(tmp_path):
     from autograder.course import Course
 
@@ -125,6 +126,7 @@ def test_instructor_errors_are_one_line(tmp_path):
     assert log.count("run: ") == 5 and "Traceback" in log
 
 
+@pytest.mark.slow
 def test_a_broken_download_is_one_line_and_nothing_is_written(tmp_path):
     course = fixture.make_course(tmp_path / "course")
     bad = tmp_path / "submissions.zip"

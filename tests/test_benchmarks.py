@@ -15,6 +15,7 @@ def _run(script, argv, capsys, monkeypatch):
     return capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_training_benchmark_prints_one_row_per_framework(capsys, monkeypatch):
     out = _run("training.py", ["--datasets", "digits", "--epochs", "8", "--repeats", "2",
                                "--frameworks", "numpy,sklearn,products", "--numpy-ref", "HEAD"], capsys, monkeypatch)

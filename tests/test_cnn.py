@@ -27,6 +27,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_torch_cnn_takes_rows_or_images():
     model = ct.SmallCNN(seed=0)
     x = torch.rand(5, 64)
@@ -50,6 +51,7 @@ def test_keras_cnn_is_the_torch_architecture():
     assert ck.SmallCNN is ck.build_cnn and keras_model.output_shape == (None, 10)
 
 
+@pytest.mark.slow
 def test_torch_cnn_learns_digits(digits):
     X_train, X_test, y_train, y_test = digits
     model = ct.SmallCNN(seed=0)
@@ -60,6 +62,7 @@ def test_torch_cnn_learns_digits(digits):
     assert np.mean(ct.predict(model, X_test) == y_test) == pytest.approx(result["accuracy"])
 
 
+@pytest.mark.slow
 def test_keras_cnn_learns_digits(digits):
     X_train, X_test, y_train, y_test = digits
     model = ck.SmallCNN(seed=0)

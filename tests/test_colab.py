@@ -208,6 +208,7 @@ def test_native_log_lines_are_filtered_and_others_kept():
     assert done.stderr.splitlines() == ["a real problem", "after"]
 
 
+@pytest.mark.slow
 def test_quiet_tensorflow_imports_tensorflow_without_log_noise():
     from course_lib.notebook import FRAMEWORK_LOG_NOISE
 
@@ -219,6 +220,7 @@ def test_quiet_tensorflow_imports_tensorflow_without_log_noise():
     assert [line for line in done.stderr.splitlines() if FRAMEWORK_LOG_NOISE.search(line)] == []
 
 
+@pytest.mark.slow
 def test_environment_report_names_versions_and_device():
     import numpy as np
     import torch

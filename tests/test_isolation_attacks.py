@@ -261,6 +261,7 @@ def test_forged_verdict_and_rewritten_notebook_are_not_believed(attacked):
     assert "did not pass in the grader's check service" in " ".join(outcomes["rewrite"].notes)
 
 
+@pytest.mark.slow
 def test_the_kernel_cannot_import_the_checks(tmp_path):
     """The kernel's autograder.checks holds stand-ins that name the checks and nothing else."""
     from autograder.grading.job import JobFactory

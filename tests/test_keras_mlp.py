@@ -74,6 +74,7 @@ def test_weights_round_trip_in_the_exchange_format():
     np.testing.assert_array_equal(ck.get_weights(model)[0][1], got[0][1])  # nothing half-loaded
 
 
+@pytest.mark.slow
 def test_fit_learns_digits_and_early_stopping_restores_the_best(digits):
     X_train, X_test, y_train, y_test = digits
     model = ck.MLP(SPEC)
@@ -141,6 +142,7 @@ def test_missing_keras_gives_the_install_command_and_tensorflow_is_the_default()
     assert "backend at import: torch" in out
 
 
+@pytest.mark.slow
 def test_keras_suite_on_other_backend():
     """Every Keras test (this module, the Keras pairs of the cross-framework test, the Keras CNN)
     again, in a fresh interpreter on the other backend."""

@@ -117,3 +117,48 @@ def test_cli_prints_the_top_pairs(release, tmp_path):
     assert frozenset(first_row[:2]) in planted, proc.stdout
     assert (course.root / "reports" / "similarity-a2_backprop.html").is_file()
     assert "17 students, 136 pairs compared" in proc.stdout, proc.stdout
+
+
+def _code_cell(source, grade_id=None) -> dict:
+    meta = {"nbgrader": {"grade_id": grade_id, "solution": True}} if grade_id is not None else {}
+    return {"cell_type": "code", "source": source, "metadata": meta, "outputs": [], "execution_count": None}
+
+
+HOSTILE = {  # what a student can put in a notebook that json, ast or copydetect choke on, and the note
+    "deep_json": ("[" * 100_000 + "]" * 100_000, "not a readable notebook (RecursionError)"),
+    "list_grade_id": ({"cells": [_code_cell("x = 1", grade_id=["a", "b"])]}, None),
+    "deep_unary": ({"cells": [_code_cell("x = " + "-" * 90_000 + "1")]}, None),
+    "deep_sum": ({"cells": [_code_cell("x = " + "+".join(["1"] * 45_000))]}, None),
+    "many_cells": ({"cells": [_code_cell(f"x{i} = {i}") for i in range(2001)]}, "2001 cells, over the limit"),
+    "much_code": ({"cells": [_code_cell("x = 1 + y\n" * 12_000)]}, "over the limit of 100,000"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_a_hostile_notebook_is_its_students_note_and_the_run_goes_on(release, tmp_path, kind):
+    """Each of these once ended the whole run (RecursionError, TypeError, MemoryError) or took it
+    minutes (100,000 cells: 40 s to read, minutes to fingerprint); now each is one line of its own."""
+    content, note = HOSTILE[kind]
+    course = _course(tmp_path, {"alice": notebook(release, independent(7)),
+                                "bob": notebook(release, rename(independent(7), 2))})
+    folder = course.root / "submitted" / "mallory" / "a2_backprop"
+    folder.mkdir(parents=True)
+    (folder / NB).write_text(content if isinstance(content, str) else json.dumps(content))
+    result = similarity(course, "a2_backprop", top=5)
+    assert result.pairs[0].score == pytest.approx(1.0) and {result.pairs[0].a, result.pairs[0].b} == {"alice", "bob"}
+    if note:
+        assert note in result.skipped["mallory"]
+    else:  # read: nothing of it parses, so nothing of it is scored, and nothing fails
+        assert "mallory" not in result.skipped
+
+
+def test_a_linked_submission_folder_is_not_followed(release, tmp_path):
+    """submitted/mallory/a2 -> a folder outside the class (an instructor's, another course's): not read."""
+    outside = tmp_path / "elsewhere" / "a2_backprop"
+    outside.mkdir(parents=True)
+    (outside / NB).write_text(json.dumps(notebook(release, independent(7))))
+    course = _course(tmp_path, {"alice": notebook(release, independent(7))})
+    (course.root / "submitted" / "mallory").mkdir()
+    (course.root / "submitted" / "mallory" / "a2_backprop").symlink_to(outside, target_is_directory=True)
+    result = similarity(course, "a2_backprop")
+    assert result.pairs == [] and "link" in result.skipped["mallory"]

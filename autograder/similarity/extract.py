@@ -13,6 +13,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# What one student's notebook may hold before it is a note instead of part of the comparison: the
+# grader's own limits per notebook (grading.job.Limits, not imported: this stage needs nothing of
+# grading), and a cap on the code itself, far above any answer (a2's is ~5,000 characters) and low
+# enough that one student cannot make the run of a class take minutes (copydetect fingerprints
+# ~30,000 characters a second: 100,000 cells took 40 s to read and minutes to fingerprint).
+MAX_NOTEBOOK_MB = 50
+MAX_CELLS = 2000
+MAX_CODE_CHARS = 100_000
+
 
 @dataclass
 class Template:
@@ -36,13 +45,20 @@ class Answer:
 def _cells(path: Path) -> list[dict]:
     """The cells of a notebook file (JSON read without validation: a notebook that nbformat would
     refuse still has code worth comparing). Raises ValueError with one line when it is not one."""
+    name = Path(path).name
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{Path(path).name} is not a readable notebook ({type(exc).__name__})") from None
+        size = Path(path).stat().st_size
+        if size <= MAX_NOTEBOOK_MB << 20:
+            data = json.loads(Path(path).read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
+        raise ValueError(f"{name} is not a readable notebook ({type(exc).__name__})") from None
+    if size > MAX_NOTEBOOK_MB << 20:
+        raise ValueError(f"{name} is {size / 2**20:.0f} MB, over the limit of {MAX_NOTEBOOK_MB} MB")
     cells = data.get("cells") if isinstance(data, dict) else None
     if not isinstance(cells, list):
-        raise ValueError(f"{Path(path).name} has no list of cells")
+        raise ValueError(f"{name} has no list of cells")
+    if len(cells) > MAX_CELLS:
+        raise ValueError(f"{name} has {len(cells)} cells, over the limit of {MAX_CELLS}")
     return [c for c in cells if isinstance(c, dict)]
 
 
@@ -54,7 +70,18 @@ def _source(cell: dict) -> str:
 def _grade_id(cell: dict) -> str | None:
     meta = cell.get("metadata")
     nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return grade_id if isinstance(grade_id, str) else None  # a list here would be unhashable
+
+
+def _parse(chunk: str) -> ast.Module | None:
+    """``chunk`` parsed, or None where Python cannot: a syntax error, a null byte, or an expression
+    nested deeper than the parser's stack (RecursionError, or MemoryError from the parser itself on
+    e.g. 200,000 unary minuses: a fixed-size stack, not the machine's memory)."""
+    try:
+        return ast.parse(chunk)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _defined_functions(code: str, stubs: dict[str, str] | None = None) -> dict[str, str]:
@@ -64,9 +91,8 @@ def _defined_functions(code: str, stubs: dict[str, str] | None = None) -> dict[s
     stubs = stubs or {}
     found: dict[str, str] = {}
     for chunk in code.split("\n\n# %% cell\n"):
-        try:
-            tree = ast.parse(chunk)
-        except (SyntaxError, ValueError):
+        tree = _parse(chunk)
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -86,9 +112,10 @@ def canonical(code: str) -> str:
     does not parse (or uses IPython magics) is kept as written."""
     out = []
     for chunk in code.split("\n\n# %% cell\n"):
+        tree = _parse(chunk)
         try:
-            out.append(ast.unparse(ast.parse(chunk)))
-        except (SyntaxError, ValueError, RecursionError):
+            out.append(chunk if tree is None else ast.unparse(tree))
+        except RecursionError:
             out.append(chunk)
     return _join(out)
 
@@ -119,6 +146,9 @@ def read_answer(notebook: Path, template: Template) -> Answer:
         src = _source(cell)
         if _grade_id(cell) in template.answer_ids or src.strip() not in template.cells:
             mine.append(src)
+    if sum(map(len, mine)) > MAX_CODE_CHARS:
+        raise ValueError(f"{Path(notebook).name} holds {sum(map(len, mine)):,} characters of the student's code, "
+                         f"over the limit of {MAX_CODE_CHARS:,}")
     code = canonical(_join(mine))
     defined = _defined_functions(code, template.functions)
     return Answer(code=code, functions={name: defined[name] for name in template.functions if name in defined})

@@ -40,6 +40,9 @@ def similarity(course: Course, assignment: str, out_dir: Path | None = None, *, 
     skipped: dict[str, str] = {}
     for student in course.students_submitted(assignment):
         folder = course.dir("submitted", student, assignment)
+        if folder.is_symlink() or folder.parent.is_symlink():
+            skipped[student] = "the submitted folder is a link (not followed)"
+            continue
         mine = {}
         for name, template in templates.items():
             path = folder / name
@@ -49,6 +52,9 @@ def similarity(course: Course, assignment: str, out_dir: Path | None = None, *, 
                 mine[name] = read_answer(path, template)
             except ValueError as exc:
                 skipped[student] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one student's notebook never ends the class's run
+                log.exception("similarity %s: reading %s", assignment, path)
+                skipped[student] = f"{name} could not be read ({type(exc).__name__}; traceback in the log)"
         if mine:
             answers[student] = mine
         elif student not in skipped:

@@ -43,26 +43,42 @@ def _path(root: Path) -> Path:
     return Path(root) / ".autograder" / "late.json"
 
 
-def settings(root: Path) -> dict:
-    """The stored policy and extensions of the course at ``root``."""
+def _stored(root: Path) -> dict:
     path = _path(root)
-    data = json.loads(path.read_text()) if path.exists() else {}
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def settings(root: Path) -> dict:
+    """The stored policy and extensions of the course at ``root`` (policy ``none`` where none was
+    set: see :func:`is_set` for whether it was)."""
+    data = _stored(root)
     data.setdefault("policy", {"method": "none"})
     data.setdefault("extensions", {})
     return data
 
 
-def save(root: Path, data: dict) -> None:
+def _write(root: Path, data: dict) -> None:
     path = _path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True))
 
 
+def save_policy(root: Path, policy: dict) -> None:
+    _write(root, {**_stored(root), "policy": policy})
+
+
+def save_extension(root: Path, assignment: str, student: str, hours: float) -> None:
+    """One extension stored, and nothing else: the policy stays unset if it was (writing the
+    default 'none' here would override an nbgrader course's own policy for everyone)."""
+    data = _stored(root)
+    data.setdefault("extensions", {}).setdefault(assignment, {})[student] = hours
+    _write(root, data)
+
+
 def is_set(root: Path) -> bool:
     """Whether the tool's own policy was set (``python -m autograder late --penalty``). If not, the
     course's nbgrader_config.py decides, exactly as ``nbgrader autograde`` would."""
-    path = _path(root)
-    return path.exists() and "policy" in json.loads(path.read_text())
+    return "policy" in _stored(root)
 
 
 def config(root: Path):

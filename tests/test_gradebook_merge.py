@@ -160,3 +160,17 @@ def test_the_tools_policy_overrides_the_courses_and_says_so(course):
     conflict = late.policy_conflict(own)
     assert "per_day" in conflict and "penalty_method = 'zero'" in conflict
     assert conflict in late.apply_penalty(own, "fx", "s001")[1]
+
+
+def test_an_extension_keeps_the_courses_own_late_policy(course):
+    """Granting an extension stores it in late.json; that must not also store the tool's default
+    policy ('none'), which would then override the course's own `penalty_method = 'zero'` for everyone."""
+    from autograder.late_policy import is_set
+
+    own = _course_with_own_config(course, "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    late.set_due(own, "fx", dt.datetime(2026, 11, 30, 12, 0))
+    late.set_extension(own, "fx", "s002", 24)
+    assert not is_set(own.root)
+    gradebooks.submit(own, "s001")
+    merge(own, gradebooks.result("s001", FULL, timestamp=dt.datetime(2026, 11, 30, 21, 30)))  # 9.5 h late
+    assert grades(own, ["fx"]).scores["s001"]["fx"] == 0.0, "the course's own 'zero' policy was dropped"

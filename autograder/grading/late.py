@@ -17,7 +17,7 @@ import warnings
 
 from ..course import Course
 from ..errors import InstructorError
-from ..late_policy import METHODS, save
+from ..late_policy import METHODS, save_extension, save_policy
 from ..late_policy import settings as _stored
 
 
@@ -59,9 +59,7 @@ def due(course: Course, assignment: str) -> dt.datetime | None:
 def set_extension(course: Course, assignment: str, student: str, hours: float) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    data = settings(course)
-    data["extensions"].setdefault(assignment, {})[student] = hours
-    save(course.root, data)
+    save_extension(course.root, assignment, student, hours)
     with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gb:
         warnings.simplefilter("ignore")
         try:
@@ -73,9 +71,7 @@ def set_extension(course: Course, assignment: str, student: str, hours: float) -
 def set_policy(course: Course, method: str, **options) -> None:
     if method not in METHODS:
         raise InstructorError(f"unknown penalty {method!r}; use one of {', '.join(METHODS)}")
-    data = settings(course)
-    data["policy"] = {"method": method, **{k: v for k, v in options.items() if v is not None}}
-    save(course.root, data)
+    save_policy(course.root, {"method": method, **{k: v for k, v in options.items() if v is not None}})
     course.write_root_config()
 
 

@@ -183,3 +183,19 @@ def test_moodle_gradebook_and_long_formats(course, roster, tmp_path):
     assert long[("s001", "essay")][6] == "1"  # still needs manual grading
     assert long[("s001", "late_penalty")][4] == "-1.5"
     assert ("s002", "late_penalty") not in long
+
+
+def test_a_canvas_id_that_is_another_assignments_or_no_number_is_refused(course, roster, tmp_path):
+    """A typo that gives fx the id remembered for another assignment would put both in one Canvas
+    column; an id that is not a number makes a column Canvas cannot match. Neither is remembered."""
+    memory = course.root / ".autograder" / "canvas_ids.json"
+    memory.parent.mkdir(parents=True, exist_ok=True)
+    memory.write_text('{"a1": "9001"}')
+    out = tmp_path / "canvas.csv"
+    with pytest.raises(InstructorError, match="already 'a1'"):
+        export(course, out, "canvas", roster, canvas_ids={"fx": "9001"})
+    with pytest.raises(InstructorError, match="not a number"):
+        export(course, out, "canvas", roster, canvas_ids={"fx": "=HYPERLINK(1)"})
+    assert not out.exists() and memory.read_text() == '{"a1": "9001"}'
+    export(course, out, "canvas", roster, canvas_ids={"fx": "9002"})
+    assert out.exists() and '"fx": "9002"' in memory.read_text()

@@ -8,8 +8,12 @@ the command line always wins, and replaces the one remembered.
 from __future__ import annotations
 
 import json
+import re
 
 from ..course import Course
+from ..errors import InstructorError
+
+CANVAS_ID = re.compile(r"[0-9]+")  # Canvas's ids are numbers, unique across the whole instance
 
 
 def _path(course: Course):
@@ -26,7 +30,20 @@ def remembered(course: Course) -> dict[str, str]:
 
 
 def remember(course: Course, ids: dict[str, str]) -> None:
+    """Keep ``ids`` (assignment -> Canvas id). An id that is not a number, or the id of another
+    assignment already (a typo: both would fill one Canvas column), is refused with one line and
+    nothing is written."""
     known = remembered(course)
+    for name, cid in ids.items():
+        if not CANVAS_ID.fullmatch(cid):
+            raise InstructorError(f"Canvas id {cid!r} of {name!r} is not a number: use the number in the "
+                                  "column title 'Title (id)' or in the assignment's URL")
+        others = sorted(a for a, i in {**known, **ids}.items() if i == cid and a != name)
+        if others:
+            raise InstructorError(
+                f"Canvas id {cid} given for {name!r} is already {', '.join(map(repr, others))}'s: one Canvas "
+                f"assignment would get both; pass the right --canvas-id for each (or delete the wrong one "
+                f"from {_path(course)})")
     if all(known.get(k) == v for k, v in ids.items()):
         return
     path = _path(course)

@@ -4,7 +4,8 @@ A throwaway uid (``tests/rootless_user.py``: no passwd entry, no root, no sudo) 
 the hostile corpus of the grading tests (``fixture.HOSTILE``), the attackers of the isolation tests
 (``test_isolation_attacks.ATTACKERS``: another job's files and processes, a detached daemon, a fork
 bomb, a rewritten notebook, the references, the published seed) beside their victim, and two more:
-the grader's environment secrets and the descriptors a kernel inherits. Each must earn what the same
+the grader's environment secrets and the descriptors a kernel inherits; and two of the hardening
+tests' (a System V segment left for later jobs, course_lib's code shipped by value). Each must earn what the same
 submission earns under root's box, every job's report must say the box was in force, and nothing of
 the uid may run once grading returns.
 
@@ -71,6 +72,10 @@ def _students() -> dict:
     out = {k: fixture.HOSTILE[k][:3] for k in HOSTILE}
     out.update({k: v[:3] for k, v in attacks.ATTACKERS.items()})
     out["victim"] = (attacks.VICTIM_SQUARE, attacks.VICTIM_CUBE, 4.0)
+    from tests import test_grader_hardening as hardening
+
+    out["shm"] = (hardening.SHM_CREATE + fixture.CORRECT_SQUARE, fixture.CORRECT_CUBE, 4.0)
+    out["byvalue"] = (hardening.BY_VALUE_CELL, fixture.CORRECT_CUBE, 2.0)  # the hidden check refuses course_lib's code
     out.update(EXTRA)
     return out
 
@@ -120,7 +125,7 @@ def rootless(tmp_path_factory):
 
         scores = fixture.scores(Course(root=course, config_file=Path(paths["config"]),
                                        checks_dir=Path(paths["checks"])))
-        yield {"done": done, "left": left, "course": course, "log": _log(course), "scores": scores,
+        yield {"uid": user.uid, "done": done, "left": left, "course": course, "log": _log(course), "scores": scores,
                "home": user.home, "students": students}
 
 
@@ -161,6 +166,9 @@ def test_attacks_reach_nothing_outside_their_job(rootless):
     assert not [f for f in found if f.startswith(("read ", "wrote ", "saw "))], found
     assert not [f for f in found if "victim" in f], found
     assert rootless["left"] == [], "processes of the grading user survived its run"
+    # System V IPC of the job (the "shm" student's segment) died with the box's IPC namespace
+    segments = [line.split() for line in open("/proc/sysvipc/shm").read().splitlines()[1:]]
+    assert not [s for s in segments if int(s[7]) == rootless["uid"]], segments
     assert not list(rootless["home"].rglob("pwned.txt")) and not (REPO / "pwned.txt").exists()
 
 

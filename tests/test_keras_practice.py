@@ -85,6 +85,7 @@ def test_keras_clipped_model_refuses_a_bad_clipnorm():
         ClippedModel(*_layers(), clipnorm=0.0)
 
 
+@pytest.mark.slow
 def test_keras_saved_model_reloads_with_identical_predictions(tmp_path):
     X, y = _data()
     keras.utils.set_random_seed(3)
@@ -141,5 +142,6 @@ def test_keras_adam_weight_decay_is_decoupled_and_l2_has_no_half():
         lam * float(np.sum(w0**2)), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_keras_practice_on_other_backend():
     assert_passes_on_the_other_backend("tests/test_keras_practice.py", expected_passed=7)

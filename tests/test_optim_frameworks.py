@@ -153,5 +153,6 @@ def test_keras_own_optimizers_differ(name):
     assert worst_step(out, oracle(name)) > 1e-4
 
 
+@pytest.mark.slow
 def test_on_the_other_keras_backend():
     assert_passes_on_the_other_backend("tests/test_optim_frameworks.py", expected_passed=13)

@@ -158,6 +158,7 @@ def test_keras_steps_follow_the_book(name, scheduled):
     assert worst_step(steps_keras(name, scheduled), oracle(name, scheduled)) < 1e-10
 
 
+@pytest.mark.slow
 def test_on_the_other_keras_backend():
     assert_passes_on_the_other_backend("tests/test_optim_schedules.py", expected_passed=5)
 

@@ -146,6 +146,7 @@ def test_numpy_torch_and_keras_give_the_same_block(activation, skip):
         assert all(np.array_equal(a, b) for a, b in zip(got, params))
 
 
+@pytest.mark.slow
 def test_keras_block_on_other_backend():
     """The Keras cases again on the other Keras backend (TensorFlow or torch), in a fresh interpreter."""
     pytest.importorskip("keras")

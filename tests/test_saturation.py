@@ -153,5 +153,6 @@ def test_keras_fit_uses_the_fused_loss_too():
     assert np.all((keras.ops.convert_to_numpy(model(x.astype("float32"))) >= 0))
 
 
+@pytest.mark.slow
 def test_on_the_other_keras_backend():
     assert_passes_on_the_other_backend("tests/test_saturation.py", expected_passed=10)

@@ -180,6 +180,7 @@ def _collect_one(course: Course, assignment: str, student: str, claims: list[Cla
     records[student] = _record(claims, placed, records.get(student, {}))
     return rows
 
+
 def _upper(problem: str | None) -> str:
     text = problem or "unmatched"
     return text if text.split(":")[0].split()[0].isupper() else "UNMATCHED: " + text

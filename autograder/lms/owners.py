@@ -19,6 +19,7 @@ from . import canvas, moodle
 from .roster import STUDENT_ID, Roster
 from .unpack import CHUNK, Item, Limits, safe, zip_items
 
+
 @dataclass
 class Claim:
     """An item attributed to a student (or not), with what the LMS said about it."""
@@ -29,6 +30,7 @@ class Claim:
     problem: str | None = None     # why it has no student
     lms: dict = field(default_factory=dict)
     order: tuple = ()              # larger = newer upload of the same name (within one LMS)
+
 
 def attribute(items: list[Item], roster: Roster, participants: dict[str, str]) -> list[Claim]:
     """Claims for every item: the LMS format is decided once per folder of the download, from all
@@ -214,6 +216,7 @@ def _moodle_student(claim: Claim, mf: moodle.MoodleFile, roster: Roster, partici
             return
     claim.problem = f"Moodle participant {pid} ({mf.label}) is not in the roster"
 
+
 def expand_zips(claims: list[Claim], limits: Limits, stack: contextlib.ExitStack) -> list[Claim]:
     """A zip a student submitted is opened (as a stream, within the limits): its members become
     that student's files. Beyond the limits, or damaged, it is kept as it came and reported."""
@@ -243,6 +246,7 @@ def expand_zips(claims: list[Claim], limits: Limits, stack: contextlib.ExitStack
             inner = Item(f"{c.item.path}!{m.path}", c.item.time, m.size, m.opener)
             out.append(Claim(inner, m.path, c.student, lms=dict(c.lms), order=c.order))
     return out
+
 
 def check_one_student_per_id(claims: list[Claim]) -> None:
     """One LMS id must lead to one student in the whole download; otherwise nobody with it is graded."""

@@ -26,6 +26,7 @@ CHUNK = 1 << 20
 # folders are this machine's clock; a zip stores local time without a zone (up to UTC+14).
 SLACK = {"folder": dt.timedelta(minutes=5), "zip": dt.timedelta(hours=14)}
 
+
 @dataclass(frozen=True)
 class Limits:
     """What one file, and one zip a student submitted, may unpack to (``collect --max-*``)."""
@@ -70,6 +71,7 @@ class Item:
         except BaseException:
             target.unlink(missing_ok=True)
             raise
+
 
 def read_source(source: Path, limits: Limits, stack: contextlib.ExitStack) -> list[Item]:
     """Every file in a folder or zip; a damaged zip or a file that is not one is an error."""

@@ -107,6 +107,31 @@ def _rendered(markdown: str) -> BeautifulSoup:
     return BeautifulSoup(MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown), "html.parser")
 
 
+def test_text_after_a_nested_admonition_stays_outside_it():
+    """CommonMark's laziness: '> > body' then '> after' puts 'after' in the inner quote."""
+    out = _convert("::::{admonition} Exercise\n:::{hint} Inner\nbody\n:::\nafter\n::::\nnext")
+    outer = _rendered(out).find("blockquote")
+    inner = outer.find("blockquote")
+    assert "body" in inner.get_text() and "after" not in inner.get_text() and "after" in outer.get_text()
+    assert "next" not in outer.get_text()
+
+
+def test_a_dropdown_title_with_a_role_is_a_link_and_its_text_escaped():
+    """A <summary> is an HTML block: Markdown there is shown as written, so the link must be <a>."""
+    out = _convert(":::{admonition} Solution to {eq}`eq-gd` if a<b & c\n:class: dropdown\nBecause.\n:::")
+    summary = _rendered(out).find("summary")
+    assert summary.find("a")["href"].endswith("#equation-eq-gd") and summary.find("a").get_text() == "(5.2)"
+    assert summary.get_text() == "Solution to (5.2) if a<b & c"
+
+
+def test_numref_text_with_percent_s_and_a_one_line_labelled_equation():
+    assert _convert("{numref}`Figure %s <fig-ch5-gd>`") == (
+        "[Figure 5.1](https://example.org/book/chapters/05.html#fig-ch5-gd)")
+    out = _convert("$$ x = 1 $$ (eq-gd)")
+    assert "\\tag{5.2}" in out and "(eq-gd)" not in out
+    assert _convert(":::{admonition} Why?\nBecause.\n:::").startswith("> **Why?**\n")
+
+
 @pytest.mark.slow
 def test_every_generated_notebook_reads_like_the_book(book):  # noqa: F811
     assert book.returncode == 0, "the book did not build: see test_book_builds_strictly"
@@ -149,8 +174,7 @@ def test_glued_numbers_are_the_pages_numbers(book):  # noqa: F811
     """The first glued number of chapter 5's prose is in its page's text and in the generated notebook."""
     assert book.returncode == 0
     source = ROOT / "chapters" / "05_optimization.ipynb"
-    executed = publish.executed_notebook(HTML, source)
-    glue = publish.read_glue(executed)
+    glue = publish.glue_of(HTML, source)
     role = next(m for c in nbformat.read(str(source), as_version=4).cells if c.cell_type == "markdown"
                 for m in publish.ROLE.finditer(c.source) if m.group(1) == "glue:text")
     key, _, fmt = role.group(2).partition(":")

@@ -47,6 +47,7 @@ TARGET = re.compile(r"^\s*\(([^()\s]+)\)=\s*$")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<mark>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
 PLAIN_FENCE = re.compile(r"^(?P<indent>\s*)(?P<mark>`{3,}|~{3,})(?P<info>[^`]*)$")
 OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
+LABELLED_MATH_LINE = re.compile(r"^(?P<indent>\s*)\$\$(?P<math>.+?)\$\$\s*\((?P<label>[^)]+)\)\s*$")
 LABELLED_MATH_END = re.compile(r"^(?P<indent>\s*)\$\$\s*\((?P<label>[^)]+)\)\s*$")
 ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error",
                "seealso", "admonition"}
@@ -139,15 +140,26 @@ def read_citations(bib: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def read_glue(executed: dict) -> dict[str, dict]:
-    """``key -> mime bundle`` of every glued value in an executed notebook (myst-nb's glue)."""
+def read_glue(executed: dict, glue_file: Path | None = None) -> dict[str, dict]:
+    """``key -> mime bundle`` of every glued value of an executed notebook: myst-nb keeps them in
+    ``<name>.glue.json`` beside it (and older versions in outputs marked ``scrapbook``)."""
     found = {}
     for cell in executed.get("cells", []):
         for output in cell.get("outputs", []):
             meta = output.get("metadata", {}).get("scrapbook", {})
             if meta.get("name"):
                 found[meta["name"]] = output.get("data", {})
+    if glue_file is not None and glue_file.exists():
+        for key, output in json.loads(glue_file.read_text(encoding="utf-8")).items():
+            found[key] = output.get("data", {}) if isinstance(output, dict) else {}
     return found
+
+
+def glue_of(html_dir: Path, source: Path) -> dict[str, dict]:
+    """The glued values of one page of the book (none for a page the book does not execute)."""
+    rel = source.relative_to(ROOT)
+    executed = html_dir.parent / "jupyter_execute" / rel
+    return read_glue(executed_notebook(html_dir, source), executed.with_suffix(".glue.json"))
 
 
 def format_plain_text(text: str, fmt_spec: str) -> str:
@@ -189,9 +201,10 @@ class Convert:
             target = self.book.targets.get(label)
         if target is None:
             raise KeyError(f"{self.page}: no target {label!r} in the built book (build it first: make book)")
-        if text and "{number}" in text:
-            number = re.search(r"[\d.]+\d", target.text)
+        if text and ("{number}" in text or "%s" in text):  # Sphinx's numref takes either
+            number = re.search(r"[\d.]*\d", target.text)
             text = text.replace("{number}", number.group() if number else target.text)
+            text = text.replace("%s", number.group() if number else target.text)
         return f"[{text or target.text}]({target.url})"
 
     def role(self, m: re.Match) -> str:
@@ -244,6 +257,8 @@ class Convert:
                     body = body[1:]
                 out += [m["indent"] + x if x else x for x in self._directive(m["name"], m["arg"], options, body)]
                 i = end + 1
+                if i < len(lines) and lines[i].strip():
+                    out.append("")  # else the next line continues the quote (CommonMark's laziness)
                 continue
             m = PLAIN_FENCE.match(line)
             if m:  # code shown as code: nothing inside is MyST
@@ -251,6 +266,10 @@ class Convert:
                 out += lines[i:end + 1]
                 i = end + 1
                 continue
+            m = LABELLED_MATH_LINE.match(line)
+            if m:  # $$ x = 1 $$ (label): one line, as MyST's dollarmath allows
+                out += [f"{m['indent']}$$", m["math"]]
+                line = f"{m['indent']}$$ ({m['label']})"
             m = LABELLED_MATH_END.match(line)
             if m:
                 target = self.book.targets.get(m["label"])
@@ -276,10 +295,11 @@ class Convert:
         content = self._block(body)
         title = self.inline(arg)
         if name == "dropdown" or (name in ADMONITIONS and "dropdown" in options.get("class", "")):
-            summary = title or name.capitalize()
+            summary = _html_of(title) if title else name.capitalize()
             return [f"<details><summary><b>{summary}</b></summary>", "", *content, "", "</details>"]
         if name in ADMONITIONS:
-            head = f"**{title or name.capitalize()}.**"
+            title = title or name.capitalize()
+            head = f"**{title}**" if title.endswith(("?", "!", ".", ":")) else f"**{title}.**"
             return [f"> {head}", ">", *(f"> {x}" if x else ">" for x in content)]
         if name in ("glue:figure", "glue"):
             label = options.get("name")
@@ -322,6 +342,20 @@ class Convert:
         return out
 
 
+def _html_of(markdown: str) -> str:
+    """A converted line as HTML, for where Markdown is not read: a ``<summary>`` is an HTML block,
+    so a link there must be ``<a>`` and a ``<`` of the text must be escaped."""
+    out, at = [], 0
+    for m in re.finditer(r"\[([^\]]*)\]\(([^)\s]+)\)", markdown):
+        out += [_escape(markdown[at:m.start()]), f'<a href="{html.escape(m[2])}">{_escape(m[1])}</a>']
+        at = m.end()
+    return "".join(out) + _escape(markdown[at:])
+
+
+def _escape(text: str) -> str:
+    return html.escape(html.unescape(text), quote=False)  # a glued value comes escaped already
+
+
 # --------------------------------------------------------------------------- notebooks
 
 
@@ -339,7 +373,7 @@ def colab_notebook(source: Path, book: Book, html_dir: Path):
     """The Colab notebook of one chapter."""
     nb = nbformat.read(str(source), as_version=4)
     page = source.relative_to(ROOT).with_suffix("").as_posix()
-    convert = Convert(book, read_glue(executed_notebook(html_dir, source)), page)
+    convert = Convert(book, glue_of(html_dir, source), page)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = convert.convert(cell.source)

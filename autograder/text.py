@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Unicode's invisible format characters too: bidirectional overrides and isolates (U+202A-202E,
+# U+2066-2069, U+200E/F, U+061C) reorder what a terminal or a report shows ("Trojan Source": a
+# student named 'alice\u202e...' or code whose shown order is not its order); a zero-width space
+# or word joiner hides where text splits.
+_FORMAT = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff"  # not U+200C/D: joiners of Persian, Indic, emoji
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}]")
+_CONTROL_OR_NEWLINE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def printable(text: str, *, one_line: bool = False) -> str:
-    """``text`` with every control character shown as ``\\xNN`` (newlines and tabs kept unless
-    ``one_line``)."""
+    """``text`` with every control character shown as ``\\xNN`` and every invisible reordering or
+    splitting one as ``\\uNNNN`` (newlines and tabs kept unless ``one_line``)."""
     pattern = _CONTROL_OR_NEWLINE if one_line else _CONTROL
-    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       str(text))
 
 
 def spreadsheet_safe(cell: str) -> str:

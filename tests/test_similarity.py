@@ -14,7 +14,7 @@ from autograder.course import Course
 from autograder.similarity.compare import Settings, fingerprint_class, score_pairs
 from autograder.similarity.extract import read_answer, read_template
 from autograder.similarity.run import similarity
-from tests.similarity.class_a2 import GRADED, build_class, independent, notebook, rename, reformat
+from tests.similarity.class_a2 import GRADED, build_class, dead_code, independent, notebook, rename, reformat
 
 REPO = Path(__file__).resolve().parent.parent
 RELEASE = REPO / "chapters" / "assignments" / "a2_backprop.ipynb"
@@ -74,6 +74,16 @@ def test_renaming_reformatting_and_comments_change_nothing(release, tmp_path):
              **{f"other{i}": notebook(release, independent(100 + i)) for i in range(6)}}
     top = _scores(release, tmp_path, twins)[0]
     assert {top.a, top.b} == {"orig", "disguised"} and top.score == pytest.approx(1.0)
+
+
+def test_a_copy_padded_with_dead_code_is_still_a_copy(release, tmp_path):
+    """A no-op after every line broke every k-gram: the copy scored 0.09, below dozens of
+    independent pairs. Dead code is removed before fingerprinting (extract.canonical)."""
+    answers = independent(42)
+    twins = {"orig": notebook(release, answers), "padded": notebook(release, dead_code(rename(answers, 1))),
+             **{f"other{i}": notebook(release, independent(100 + i)) for i in range(6)}}
+    top = _scores(release, tmp_path, twins)[0]
+    assert {top.a, top.b} == {"orig", "padded"} and top.score == pytest.approx(1.0)
 
 
 def test_only_the_students_own_code_is_compared(release, tmp_path):

@@ -106,15 +106,76 @@ def _join(sources: list[str]) -> str:
     return "\n\n# %% cell\n".join(sources)
 
 
+class _WithoutDeadCode(ast.NodeTransformer):
+    """Statements that cannot change what the code computes, removed: ``pass``, a bare constant
+    (``...``, a string), ``if False:``/``if 0:`` (its ``else`` kept), and inside a function an
+    assignment to a name the function never reads. Winnowing finds runs of ~25 filtered characters
+    in the same order, so one no-op after every line (``_unused = None``) hid a whole copied
+    notebook (0.09, below 60 independent pairs of 40 students); a compiler would drop them too."""
+
+    def _statements(self, body: list) -> list:
+        out = []
+        for node in body:
+            node = self.visit(node)
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Constant):
+                out += self._statements(node.body if node.test.value else node.orelse)
+            elif not isinstance(node, ast.Pass) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+                out.append(node)
+        return out
+
+    def generic_visit(self, node):
+        for name in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, name, None)
+            if isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt):
+                setattr(node, name, self._statements(stmts) or ([] if name != "body" else [ast.Pass()]))
+        for name, value in ast.iter_fields(node):
+            if name not in ("body", "orelse", "finalbody"):
+                if isinstance(value, ast.AST):
+                    setattr(node, name, self.visit(value))
+                elif isinstance(value, list):
+                    setattr(node, name, [self.visit(v) if isinstance(v, ast.AST) else v for v in value])
+        return node
+
+    def visit_FunctionDef(self, node):
+        node = self.generic_visit(node)
+        for _ in range(5):  # a dead store may feed only another dead store
+            read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+            before = sum(1 for _ in ast.walk(node))
+            _DeadStores(read).visit(node)
+            if sum(1 for _ in ast.walk(node)) == before:
+                break
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+class _DeadStores(ast.NodeTransformer):
+    def __init__(self, read: set[str]):
+        self.read = read
+
+    def _dead(self, node) -> bool:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return all(isinstance(t, ast.Name) and t.id not in self.read for t in targets)
+
+    def generic_visit(self, node):
+        for name in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, name, None)
+            if isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt):
+                kept = [s for s in stmts if not (isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and self._dead(s))]
+                setattr(node, name, kept or ([] if name != "body" else [ast.Pass()]))
+        return super().generic_visit(node)
+
+
 def canonical(code: str) -> str:
     """``code`` as Python reads it: parsed and written back (``ast.unparse``), so spacing, line
-    breaks, parentheses, quotes and comments are the same for everyone. Cell by cell; a cell that
-    does not parse (or uses IPython magics) is kept as written."""
+    breaks, parentheses, quotes and comments are the same for everyone, and without dead code
+    (:class:`_WithoutDeadCode`). Cell by cell; a cell that does not parse (or uses IPython magics)
+    is kept as written."""
     out = []
     for chunk in code.split("\n\n# %% cell\n"):
         tree = _parse(chunk)
         try:
-            out.append(chunk if tree is None else ast.unparse(tree))
+            out.append(chunk if tree is None else ast.unparse(_WithoutDeadCode().visit(tree)))
         except RecursionError:
             out.append(chunk)
     return _join(out)

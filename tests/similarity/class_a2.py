@@ -249,3 +249,18 @@ def build_class(release: dict, n_independent: int, seed: int = 0) -> tuple[dict[
     notebooks["copy_one_function"] = notebook(release, as_cells(own))
     planted.add(frozenset(("s010", "copy_one_function")))
     return notebooks, planted
+
+
+def dead_code(answers: dict[str, str]) -> dict[str, str]:
+    """A copy disguised with a no-op after every statement (``_unused = None``) and an ``if False:``
+    block at the top of every function: every run of ~25 filtered characters is broken."""
+    out = {}
+    for name, code in answers.items():
+        lines = []
+        for line in code.split("\n"):
+            lines.append(line)
+            text = line.strip()
+            if line.startswith("    ") and text and not text.endswith(":") and not text.startswith(("return", "#")):
+                lines.append(line[:len(line) - len(line.lstrip())] + "_unused = None")
+        out[name] = "\n".join(lines).replace("):\n", "):\n    if False:\n        print('debug')\n", 1)
+    return out

@@ -256,6 +256,18 @@ def test_autograde_and_feedback(assignment, tmp_path):
         for i, (what, change) in enumerate(changes):
             answers = dict(solution, **{gid: H.apply_change(solution[gid], change)})
             submit(f"mutant-{gid}-{i}", answers, dict(full, **{f"test_{gid}": 0.0}), f"{gid} mutant: {what}")
+    # Right in the student's kernel, wrong in the grader's process: a mistake only a hidden test can see (the
+    # visible tests catch every declared mutant of some assignments), so the feedback check below has a hidden
+    # failure to show.
+    gid = next(g for g in solution if f"def {g}(" in solution[g])
+    sneaky = solution[gid] + (
+        f"\n\n\nimport os as _os\n_kernel_pid, _{gid} = _os.getpid(), {gid}\n\n\n"
+        f"def {gid}(*args, **kwargs):\n"
+        f"    if _os.getpid() != _kernel_pid:\n"
+        f"        raise RuntimeError('a mistake only the hidden tests see')\n"
+        f"    return _{gid}(*args, **kwargs)\n")
+    submit("hidden-only", dict(solution, **{gid: sneaky}), dict(full, **{f"test_{gid}": 0.0}),
+           f"{gid}: right in the kernel, wrong in the grader's process")
     n_alt = min(len(v) for v in correct.values())
     for k in range(n_alt):
         submit(f"correct-{k}", dict(solution, **{gid: srcs[k] for gid, srcs in correct.items()}), full,

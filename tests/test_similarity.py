@@ -172,3 +172,16 @@ def test_a_linked_submission_folder_is_not_followed(release, tmp_path):
     (course.root / "submitted" / "mallory" / "a2_backprop").symlink_to(outside, target_is_directory=True)
     result = similarity(course, "a2_backprop")
     assert result.pairs == [] and "link" in result.skipped["mallory"]
+
+
+def test_students_who_all_copied_one_source_are_named(release, tmp_path):
+    """Twelve students paste the same solution (the book's, say): every fingerprint of it is in more
+    than max_common students, so no pair of them gets a score; the run names them instead."""
+    source = independent(42)
+    notebooks = {f"paste{i:02d}": notebook(release, source if i % 2 else rename(source, i)) for i in range(12)}
+    notebooks.update({f"own{i}": notebook(release, independent(200 + i)) for i in range(4)})
+    notebooks["lazy"] = release  # the release untouched: nothing of their own, nothing to name
+    result = similarity(_course(tmp_path, notebooks), "a2_backprop")
+    assert not [p for p in result.pairs if p.a.startswith("paste") and p.b.startswith("paste")]
+    assert sorted(s for s, why in result.skipped.items() if "more than 10 students" in why) == sorted(
+        s for s in notebooks if s.startswith("paste"))

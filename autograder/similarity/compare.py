@@ -143,3 +143,15 @@ def score_pairs(units: dict[str, dict[str, Unit]], settings: Settings) -> list[P
             pairs.append(Pair(a, b, max(notebooks), matches))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     return pairs
+
+
+def wholly_common(units: dict[str, dict[str, Unit]], settings: Settings) -> list[str]:
+    """Students with code of their own in a notebook (past the template) none of which is left as
+    evidence: all of it is common to more than ``max_common`` students. No pair of them is scored,
+    so a class that copied one source (the book, a forum) would show nothing; they are named instead."""
+    counts = class_counts(units)
+    common = {h for h, n in counts.items() if n > settings.max_common}
+    return sorted(s for s, mine in units.items()
+                  if any(name.endswith(NOTEBOOK) and len(u.print.hashes) >= settings.min_fingerprints
+                         and len(u.evidence(common)) < settings.min_fingerprints for name, u in mine.items()))
+

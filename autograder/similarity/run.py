@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import Course
-from .compare import Pair, Settings, fingerprint_class, score_pairs
+from .compare import Pair, Settings, fingerprint_class, score_pairs, wholly_common
 from .extract import Answer, read_answer, read_template
 from .report import write_csv, write_html
 
@@ -61,6 +61,9 @@ def similarity(course: Course, assignment: str, out_dir: Path | None = None, *, 
             skipped[student] = "no notebook of the assignment"
     units = fingerprint_class(answers, templates, settings)
     pairs = score_pairs(units, settings)
+    for student in wholly_common(units, settings):
+        skipped.setdefault(student, f"all of their code is also in more than {settings.max_common} students' "
+                                    "(one source copied by many, or a short answer): read it, or raise --max-common")
     out_dir = Path(out_dir) if out_dir else course.root / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = out_dir / f"similarity-{assignment}.html", out_dir / f"similarity-{assignment}.csv"

@@ -27,7 +27,7 @@ MYST_LEFT = [
     (re.compile(r"^\s*\([^()\s]+\)=\s*$", re.M), "a (label)= target"),
     (re.compile(r"^\s*(`{3,}|:{3,})\{", re.M), "a MyST directive fence"),
     (re.compile(r"^\s*:(class|name|alt|header-rows):", re.M), "a directive option"),
-    (re.compile(r"\$\$\s*\([^)]+\)"), "an equation label"),
+    (re.compile(r"\$\$[ \t]*\([\w:.-]+\)[ \t]*$", re.M), "an equation label"),
     (re.compile(r"\{glue"), "glue"),
 ]
 
@@ -89,7 +89,8 @@ def test_labelled_equations_and_glued_figures():
     out = _convert("$$\nx_{t+1} = x_t - \\eta g_t\n$$ (eq-gd)\n\n```{glue:figure} fig_gd\n:name: fig-ch5-gd\n"
                    ":alt: dots\n\nGradient descent {eq}`eq-gd`.\n```")
     assert "$$\nx_{t+1} = x_t - \\eta g_t\n\\tag{5.2}\n$$" in out
-    assert "**Fig. 5.1. **Gradient descent [(5.2)]" in out and "glues `fig_gd`" in out
+    assert "**Fig. 5.1.** Gradient descent [(5.2)]" in out and "glues `fig_gd`" in out
+    assert "<strong>Fig. 5.1.</strong> Gradient descent" in MarkdownIt("commonmark").render(out)
 
 
 def test_list_table_becomes_a_table():
@@ -122,6 +123,12 @@ def test_a_dropdown_title_with_a_role_is_a_link_and_its_text_escaped():
     summary = _rendered(out).find("summary")
     assert summary.find("a")["href"].endswith("#equation-eq-gd") and summary.find("a").get_text() == "(5.2)"
     assert summary.get_text() == "Solution to (5.2) if a<b & c"
+
+
+def test_a_role_inside_double_backtick_code_is_code_and_the_next_role_converts():
+    out = _convert("Write ``a `{eq}`eq-gd` b`` here and {eq}`eq-gd`.")
+    assert out == ("Write ``a `{eq}`eq-gd` b`` here and "
+                   "[(5.2)](https://example.org/book/chapters/05.html#equation-eq-gd).")
 
 
 def test_numref_text_with_percent_s_and_a_one_line_labelled_equation():

@@ -42,7 +42,9 @@ from tools.colab_links import SITE_FOLDER  # noqa: E402
 
 CHAPTERS = "chapters"
 ROLE = re.compile(r"\{([A-Za-z][\w:+-]*)\}`([^`]*)`")
-INLINE = re.compile(ROLE.pattern + r"|``[^`]+``|`[^`]+`")
+# inline code as CommonMark reads it: a run of N backticks up to the next run of exactly N (so
+# ``a `{eq}`x` b`` is code, backticks and all, and nothing in it is a role)
+INLINE = re.compile(ROLE.pattern + r"|(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)")
 TARGET = re.compile(r"^\s*\(([^()\s]+)\)=\s*$")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<mark>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
 PLAIN_FENCE = re.compile(r"^(?P<indent>\s*)(?P<mark>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -301,17 +303,14 @@ class Convert:
             title = title or name.capitalize()
             head = f"**{title}**" if title.endswith(("?", "!", ".", ":")) else f"**{title}.**"
             return [f"> {head}", ">", *(f"> {x}" if x else ">" for x in content)]
-        if name in ("glue:figure", "glue"):
+        if name in ("glue:figure", "glue", "figure"):
             label = options.get("name")
-            number = self.book.targets[label].text + ". " if label in self.book.targets else ""
             caption = " ".join(x.strip() for x in content if x.strip())
-            return [f"**{number}**{caption}", "",
-                    f"*(The figure is drawn by the code cell above that glues `{arg}`: run it to see it.)*"]
-        if name == "figure":
-            label = options.get("name")
-            number = self.book.targets[label].text + ". " if label in self.book.targets else ""
-            caption = " ".join(x.strip() for x in content if x.strip())
-            return [f"![{options.get('alt', '')}]({arg})", "", f"**{number}**{caption}"]
+            if label in self.book.targets:
+                caption = f"**{self.book.targets[label].text}.** {caption}"
+            if name == "figure":
+                return [f"![{options.get('alt', '')}]({arg})", "", caption]
+            return [caption, "", f"*(The figure is drawn by the code cell above that glues `{arg}`: run it to see it.)*"]
         if name == "list-table":
             return self._table(title, options, content)
         if name in ("math", "amsmath"):

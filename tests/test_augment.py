@@ -99,3 +99,26 @@ def test_torch_transform_agrees_with_numpy(digits):
     xs, ys = zip(*loader)
     np.testing.assert_array_equal(torch.cat(xs).numpy(), expected)
     np.testing.assert_array_equal(torch.cat(ys).numpy(), y)
+
+
+def test_workers_draw_new_augmentations_every_epoch_and_repeat_with_a_seeded_loader(digits):
+    """Non-persistent workers start from a copy of the dataset at every epoch: seeded by the worker's
+    id alone, each epoch would repeat the first one's draws."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    from course_lib.torch.augment import AugmentedDataset, RandomShiftRotate
+
+    X, y = digits.X_train[:16], digits.y_train[:16]
+
+    def two_epochs(loader_seed):
+        dataset = AugmentedDataset(X, y, RandomShiftRotate(scaler=digits.scaler, seed=3))
+        loader = DataLoader(dataset, batch_size=16, num_workers=1,
+                            generator=torch.Generator().manual_seed(loader_seed))
+        return [next(iter(loader))[0].numpy() for _ in range(2)]
+
+    first, second = two_epochs(0)
+    assert not np.array_equal(first, second), "the second epoch repeated the first one's augmentations"
+    again = two_epochs(0)
+    np.testing.assert_array_equal(again[0], first)
+    np.testing.assert_array_equal(again[1], second)

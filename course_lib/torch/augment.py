@@ -23,8 +23,10 @@ class RandomShiftRotate:
 
     ``scaler``: the fitted scaler of the :class:`~course_lib.datasets.Split` when the samples are
     standardised (augmentation happens in pixel space). ``seed`` seeds the generator. In a
-    ``DataLoader`` with workers, worker k draws from a generator seeded with (seed, k): otherwise
-    every worker would hold a copy of the same generator and repeat the others' draws.
+    ``DataLoader`` with workers, each worker draws from a generator seeded with (seed, the worker's
+    own seed): otherwise every worker would hold a copy of the same generator and repeat the
+    others' draws. PyTorch gives the workers new seeds at every epoch (drawn from the loader's
+    generator, so a seeded loader repeats them run after run), so an epoch never repeats the last.
     """
 
     def __init__(self, max_shift: int = 1, max_angle: float = 10.0, image_shape=(8, 8), scaler=None,
@@ -36,8 +38,8 @@ class RandomShiftRotate:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         worker = get_worker_info()
-        if worker is not None and self._worker != worker.id:  # first call in this worker process
-            self.rng, self._worker = np.random.default_rng((self.seed, worker.id)), worker.id
+        if worker is not None and self._worker != worker.seed:  # first call in this worker process
+            self.rng, self._worker = np.random.default_rng((self.seed, worker.seed)), worker.seed
         sample = x.detach().cpu().numpy()[None]               # (1, H*W) or (1, H, W)
         out = random_shift_rotate(sample, self.rng, self.max_shift, self.max_angle, self.image_shape,
                                   self.scaler, self.fill)[0]

@@ -185,3 +185,11 @@ def test_students_who_all_copied_one_source_are_named(release, tmp_path):
     assert not [p for p in result.pairs if p.a.startswith("paste") and p.b.startswith("paste")]
     assert sorted(s for s, why in result.skipped.items() if "more than 10 students" in why) == sorted(
         s for s in notebooks if s.startswith("paste"))
+
+
+def test_dead_code_removal_keeps_what_a_function_does():
+    from autograder.similarity.extract import canonical
+
+    code = ("def f(x):\n    global calls\n    calls = 1\n    unused = x * 2\n    if False:\n        print(x)\n"
+            "    y = x + 1\n    pass\n    return y")
+    assert canonical(code) == "def f(x):\n    global calls\n    calls = 1\n    y = x + 1\n    return y"

@@ -140,6 +140,7 @@ class _WithoutDeadCode(ast.NodeTransformer):
         node = self.generic_visit(node)
         for _ in range(5):  # a dead store may feed only another dead store
             read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+            read |= {name for n in ast.walk(node) if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
             before = sum(1 for _ in ast.walk(node))
             _DeadStores(read).visit(node)
             if sum(1 for _ in ast.walk(node)) == before:

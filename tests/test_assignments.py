@@ -174,7 +174,9 @@ def _table(assignment, name):
     return getattr(importlib.import_module(f"tests.assignments.mutants_{assignment}"), name, {})
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+# The framework assignments' visible tests train torch and Keras models for every mistake: slow.
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=pytest.mark.slow) if a.endswith(("pytorch", "keras"))
+                                        else a for a in ASSIGNMENTS])
 def test_visible_tests_name_the_mistake(assignment, tmp_path):
     """The visible tests alone (as in a student's kernel), against every declared mistake.
 

@@ -99,6 +99,7 @@ def test_lock_pins_one_version_of_each_package_for_each_python(version):
     assert not [n for n in pins if CUDA_RUNTIME.match(n)], "the lock must not force torch's CUDA runtime"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("version,python", targets(), ids=lambda x: str(x).replace("/", "_") if x else "by-version")
 def test_lock_resolves_on_each_claimed_python(version, python, tmp_path):

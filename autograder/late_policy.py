@@ -45,7 +45,14 @@ def _path(root: Path) -> Path:
 
 def _stored(root: Path) -> dict:
     path = _path(root)
-    return json.loads(path.read_text()) if path.exists() else {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (ValueError, OSError) as exc:  # every config the tool reads goes through here: one line
+        from .errors import InstructorError
+
+        raise InstructorError(f"{path} cannot be read ({type(exc).__name__}: {exc}); fix it, or delete it and "
+                              "set the policy again with `python -m autograder late`") from None
+    return data if isinstance(data, dict) else {}
 
 
 def settings(root: Path) -> dict:

@@ -174,3 +174,12 @@ def test_an_extension_keeps_the_courses_own_late_policy(course):
     gradebooks.submit(own, "s001")
     merge(own, gradebooks.result("s001", FULL, timestamp=dt.datetime(2026, 11, 30, 21, 30)))  # 9.5 h late
     assert grades(own, ["fx"]).scores["s001"]["fx"] == 0.0, "the course's own 'zero' policy was dropped"
+
+
+def test_a_damaged_late_file_is_one_line_for_the_instructor(course):
+    from autograder.errors import InstructorError
+
+    (course.root / ".autograder").mkdir(exist_ok=True)
+    (course.root / ".autograder" / "late.json").write_text('{"policy": {"method": "zero"')  # cut short
+    with pytest.raises(InstructorError, match="late.json cannot be read"):
+        course.config()

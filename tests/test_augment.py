@@ -84,41 +84,39 @@ def test_bad_input_is_refused_with_the_expected_shape():
 
 def test_torch_transform_agrees_with_numpy(digits):
     torch = pytest.importorskip("torch")
-    from torch.utils.data import DataLoader
 
-    from course_lib.torch.augment import AugmentedDataset, RandomShiftRotate
+    from course_lib.torch.augment import RandomShiftRotate
 
-    X, y = digits.X_train[:25], digits.y_train[:25]
+    X = digits.X_train[:25]
     expected = random_shift_rotate(X, np.random.default_rng(11), scaler=digits.scaler)
     transform = RandomShiftRotate(scaler=digits.scaler, seed=11)
     got = np.stack([transform(torch.from_numpy(x)).numpy() for x in X])
     assert got.dtype == X.dtype
     np.testing.assert_array_equal(got, expected)
 
-    loader = DataLoader(AugmentedDataset(X, y, RandomShiftRotate(scaler=digits.scaler, seed=11)), batch_size=10)
-    xs, ys = zip(*loader)
-    np.testing.assert_array_equal(torch.cat(xs).numpy(), expected)
-    np.testing.assert_array_equal(torch.cat(ys).numpy(), y)
 
-
-def test_workers_draw_new_augmentations_every_epoch_and_repeat_with_a_seeded_loader(digits):
-    """Non-persistent workers start from a copy of the dataset at every epoch: seeded by the worker's
-    id alone, each epoch would repeat the first one's draws."""
+def test_in_a_dataset_workers_draw_new_augmentations_every_epoch_and_repeat_with_a_seeded_loader(digits):
+    """The transform draws from the generator ArrayDataset hands it: with the worker's own seed at
+    every epoch (a generator held by the transform would be copied into every worker as it is)."""
     torch = pytest.importorskip("torch")
     from torch.utils.data import DataLoader
 
-    from course_lib.torch.augment import AugmentedDataset, RandomShiftRotate
+    from course_lib.torch.augment import RandomShiftRotate
+    from course_lib.torch.data import ArrayDataset
 
     X, y = digits.X_train[:16], digits.y_train[:16]
 
     def two_epochs(loader_seed):
-        dataset = AugmentedDataset(X, y, RandomShiftRotate(scaler=digits.scaler, seed=3))
+        dataset = ArrayDataset(X, y, transform=RandomShiftRotate(scaler=digits.scaler))
         loader = DataLoader(dataset, batch_size=16, num_workers=1,
                             generator=torch.Generator().manual_seed(loader_seed))
-        return [next(iter(loader))[0].numpy() for _ in range(2)]
+        batches = [next(iter(loader)) for _ in range(2)]
+        assert torch.equal(batches[0][1], torch.as_tensor(y))  # labels untouched
+        return [xb.numpy() for xb, _ in batches]
 
     first, second = two_epochs(0)
-    assert not np.array_equal(first, second), "the second epoch repeated the first one's augmentations"
+    assert first.shape == (16, 64) and not np.array_equal(first, second), "an epoch repeated the last one's draws"
     again = two_epochs(0)
     np.testing.assert_array_equal(again[0], first)
     np.testing.assert_array_equal(again[1], second)
+    assert not np.array_equal(two_epochs(1)[0], first)

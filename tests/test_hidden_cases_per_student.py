@@ -42,6 +42,18 @@ def test_each_student_draws_other_cases_and_the_same_on_every_regrade(monkeypatc
     assert student_secret(COURSE_SECRET, "alice") != student_secret("6f" * 16, "alice"), "the course secret counts"
 
 
+def test_a_students_secret_holds_for_any_spelling_of_the_id():
+    """One id, however its bytes came (NFC or NFD from a Mac zip): one secret; a folder name that
+    is not UTF-8 still gets one (no job fails on it)."""
+    import unicodedata
+
+    nfc, nfd = unicodedata.normalize("NFC", "Ünal.Öz"), unicodedata.normalize("NFD", "Ünal.Öz")
+    assert nfc != nfd and student_secret(COURSE_SECRET, nfc) == student_secret(COURSE_SECRET, nfd)
+    undecodable = b"s\xff42".decode("utf-8", errors="surrogateescape")
+    assert len(student_secret(COURSE_SECRET, undecodable)) == 64
+    assert student_secret(COURSE_SECRET, undecodable) != student_secret(COURSE_SECRET, "s42")
+
+
 def _namespaces(assignment: str):
     """For the solution and every mutant: (label, {grade_id: answer source}, expected to pass)."""
     source = H.source_notebook(assignment)

@@ -379,8 +379,12 @@ def student_secret(course_secret: str, student: str) -> str:
     in their feedback shares nothing the class can use, and a regrade draws the same cases again."""
     import hashlib
     import hmac
+    import unicodedata
 
-    return hmac.new(bytes.fromhex(course_secret), student.encode("utf-8"), hashlib.sha256).hexdigest()
+    # NFC: the same id however it was spelled in bytes (a zip made on a Mac decomposes accents);
+    # surrogateescape: a folder name that is not UTF-8 still has its own secret.
+    key = unicodedata.normalize("NFC", student).encode("utf-8", errors="surrogateescape")
+    return hmac.new(bytes.fromhex(course_secret), key, hashlib.sha256).hexdigest()
 
 
 def case_rng(check: HiddenCheck) -> np.random.Generator:

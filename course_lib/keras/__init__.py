@@ -11,6 +11,8 @@ Same specification, same names, same numbers:
            book's update rules as Keras optimizers (Keras's own differ in where eps goes)
 ``cnn``    :func:`build_cnn` (alias :func:`SmallCNN`), the small convolutional network for 8x8 digits
 ``residual`` :class:`ResidualBlock` and :func:`residual_forward`, the residual block of chapter 7
+``clipping`` :class:`ClippedModel`, a ``train_step`` override (Keras 3's way to change ``fit``): clipping
+           by global norm with ``keras.ops``, callbacks kept, saved and reloaded as ``.keras``
 
 Keras 3 runs on several backends and fixes the backend when it is first imported,
 from the environment variable ``KERAS_BACKEND``. This package keeps a value that is
@@ -34,8 +36,10 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
 #: The backend Keras actually runs on ("tensorflow" or "torch").
 BACKEND = keras.backend.backend()
 
+from course_lib.keras.clipping import ClippedModel  # noqa: E402
 from course_lib.keras.cnn import SmallCNN, build_cnn  # noqa: E402
 from course_lib.keras.mlp import MLP, get_weights, logits_model, set_weights  # noqa: E402
+from course_lib.keras.residual import ResidualBlock, residual_forward  # noqa: E402
 from course_lib.keras.optim import SGD, Adagrad, Adam, AdamW, Momentum, Nesterov, RMSprop  # noqa: E402
 from course_lib.keras.train import (  # noqa: E402
     TrainingDiverged, evaluate, fit, fit_custom, loss_and_grads, predict, predict_proba, train_step,
@@ -44,5 +48,5 @@ from course_lib.keras.train import (  # noqa: E402
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "fit_custom", "train_step", "evaluate", "predict",
     "predict_proba", "loss_and_grads", "SmallCNN", "build_cnn", "BACKEND", "TrainingDiverged",
-    "logits_model", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW",
+    "logits_model", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "ResidualBlock", "residual_forward", "ClippedModel",
 ]

@@ -10,6 +10,9 @@ Same specification, same names, same numbers (chapter 8):
 ``cnn``     :class:`SmallCNN`, a small convolutional network for the 8x8 digits
 ``residual`` :class:`ResidualBlock` and :func:`residual_forward`, the residual block of chapter 7
 ``optim``   :class:`Momentum`, :class:`Nesterov` (the book's convention), :class:`AdamW`, :func:`scheduler`
+``data``    :class:`ArrayDataset`, arrays with a per-example transform that is random the right way in workers
+``augment`` :class:`RandomShiftRotate`, the digits' shifts and rotations as such a transform
+``checkpoint`` :func:`save_checkpoint` / :func:`load_checkpoint`: training that resumes bit for bit
 
 Importing this package imports torch; ``import course_lib`` alone never does.
 """
@@ -23,7 +26,10 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
         "(on Colab, torch is already there: do not reinstall it)."
     ) from err
 
+from course_lib.torch.augment import RandomShiftRotate
+from course_lib.torch.checkpoint import load_checkpoint, save_checkpoint
 from course_lib.torch.cnn import SmallCNN, build_cnn
+from course_lib.torch.data import ArrayDataset
 from course_lib.torch.device import get_device
 from course_lib.torch.mlp import MLP, get_weights, set_weights
 from course_lib.torch.residual import ResidualBlock
@@ -33,5 +39,6 @@ from course_lib.torch.train import TrainingDiverged, evaluate, fit, loss_and_gra
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "evaluate", "predict", "predict_proba",
     "loss_and_grads", "get_device", "SmallCNN", "build_cnn", "TrainingDiverged", "ResidualBlock",
-    "Momentum", "Nesterov", "AdamW", "scheduler",
+    "Momentum", "Nesterov", "AdamW", "scheduler", "ArrayDataset", "RandomShiftRotate", "save_checkpoint",
+    "load_checkpoint",
 ]

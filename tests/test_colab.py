@@ -82,7 +82,7 @@ def test_every_notebook_installs_the_release():
 def test_readme_says_how_to_cut_a_release():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Releasing course_lib for a term", 1)[1].split("\n## ", 1)[0]
-    for needed in ("pyproject.toml", "course_lib_release", "git tag", "git push", "make sync-notebooks"):
+    for needed in ("pyproject.toml", "course_lib_release", "make release VERSION=", "git push", "tags that commit"):
         assert needed in section, needed
 
 

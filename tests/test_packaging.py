@@ -12,7 +12,7 @@ HEAVY = {"torch", "tensorflow", "tensorflow-cpu", "keras", "jax", "torchvision"}
 def test_core_requirements_never_pull_torch_or_tensorflow():
     core = [Requirement(r) for r in requires("course_lib") if "extra ==" not in r]
     names = {r.name.lower() for r in core}
-    assert names == {"numpy", "matplotlib", "seaborn", "scikit-learn", "tqdm", "pooch"}
+    assert names == {"numpy", "scipy", "matplotlib", "seaborn", "scikit-learn", "tqdm", "pooch"}
     assert not names & HEAVY
 
 

@@ -100,9 +100,11 @@ class Runtime(NamedTuple):
 
 #: The notebooks (by file name, so an assignment's source in solutions/ and its student version in
 #: chapters/assignments/ agree) that use a framework. The GPU ones train networks for minutes on
-#: the CPU; chapter 4 only differentiates a few scalars with torch and TensorFlow.
+#: the CPU; chapter 4 only differentiates a few scalars with torch and TensorFlow, chapter 5 checks
+#: what it says of PyTorch's optimizers on a few numbers.
 RUNTIMES = {
     "04_automatic_differentiation": Runtime(("torch", "tensorflow"), gpu=False),
+    "05_optimization": Runtime(("torch",), gpu=False),
     "08_pytorch": Runtime(("torch",), gpu=True),
     "09_keras": Runtime(("tensorflow",), gpu=True),
     "a6_pytorch": Runtime(("torch",), gpu=True),

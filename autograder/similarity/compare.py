@@ -21,14 +21,13 @@ remaining fingerprints is too short to tell and gets no score.
 """
 from __future__ import annotations
 
-import io
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
-from copydetect import CodeFingerprint
-from copydetect.utils import get_copied_slices
+from copydetect.utils import filter_code, get_copied_slices, winnow
 
 from .extract import Answer, Template
 
@@ -52,7 +51,7 @@ class Unit:
     """One student's code of one unit, fingerprinted."""
 
     code: str
-    print: CodeFingerprint
+    print: Fingerprint
 
     def evidence(self, common: set) -> set:
         return self.print.hashes - common
@@ -79,9 +78,36 @@ class Pair:
         return next((m.score for m in self.matches if m.unit.endswith(NOTEBOOK)), None)
 
 
-def _fingerprint(code: str, settings: Settings, template: set) -> CodeFingerprint:
-    return CodeFingerprint("answer.py", settings.noise, settings.window, boilerplate=list(template),
-                           language="python", fp=io.StringIO(code))
+@dataclass
+class Fingerprint:
+    """copydetect's fingerprint of one piece of code (the fields its ``CodeFingerprint`` has)."""
+
+    hashes: set                 # the winnowed k-gram hashes, template removed
+    hash_idx: dict              # hash -> where its k-grams start in the filtered code
+    offsets: np.ndarray         # filtered position -> characters removed before it (copydetect's)
+    k: int
+
+
+def _kgram_hashes(doc: str, k: int) -> np.ndarray:
+    """A stable 64-bit hash of every k-gram. copydetect's own uses Python's ``hash()``, which is salted
+    per process (PYTHONHASHSEED): the same class would get other fingerprints, and other scores, on
+    every run."""
+    data = [doc[i:i + k].encode("utf-8", "surrogatepass") for i in range(len(doc) - k + 1)]
+    return np.array([int.from_bytes(hashlib.blake2b(d, digest_size=8).digest(), "little", signed=True)
+                     for d in data], dtype=np.int64)
+
+
+def _fingerprint(code: str, settings: Settings, template: set) -> Fingerprint:
+    """Tokenised and filtered by copydetect (names, strings, comments, spaces), hashed, winnowed."""
+    filtered, offsets = filter_code(code, "answer.py", "python")
+    all_hashes = _kgram_hashes(filtered, settings.noise)
+    hashes, idx = winnow(all_hashes, window_size=settings.window, remove_duplicates=False) if len(all_hashes) \
+        else (np.array([], dtype=np.int64), np.array([], dtype=int))
+    where: dict = {}
+    for h, i in zip(hashes.tolist(), np.asarray(idx).tolist()):
+        if h not in template:
+            where.setdefault(h, []).append(i)
+    return Fingerprint(set(where), where, offsets, settings.noise)
 
 
 def fingerprint_class(answers: dict[str, dict[str, Answer]], templates: dict[str, Template],

@@ -71,23 +71,14 @@ def steps_numpy(name, scheduled=True):
 
 
 def steps_torch(name, scheduled=True):
-    import torch
 
     from course_lib.torch.optim import AdamW as TorchAdamW
     from course_lib.torch.optim import Nesterov as TorchNesterov
-    from course_lib.torch.optim import scheduler
 
-    p = torch.tensor(P0.copy(), requires_grad=True)
-    opt = TorchNesterov([p], LR, MU) if name == "nesterov" else TorchAdamW([p], LR, B1, B2, EPS, WD)
-    sched = scheduler(opt, SCHEDULE) if scheduled else None
-    out = []
-    for g in gradients():
-        p.grad = torch.tensor(g)
-        opt.step()
-        if sched:
-            sched.step()
-        out.append(p.detach().numpy().copy())
-    return out
+    def factory(params):
+        return TorchNesterov(params, LR, MU) if name == "nesterov" else TorchAdamW(params, LR, B1, B2, EPS, WD)
+
+    return _torch_run(factory, SCHEDULE if scheduled else None)
 
 
 def steps_keras(name, scheduled=True):

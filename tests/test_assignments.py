@@ -254,8 +254,13 @@ def test_autograde_and_feedback(assignment, tmp_path):
     full = dict(points)
     submit("solution", solution, full, "the solution")
     submit("untouched", {}, {gid: 0.0 for gid in points}, "the untouched student version")
+    # The first and the last declared mutant of each answer take the whole nbgrader round trip; that
+    # every declared mutant fails its hidden check, for any student's draw, is asserted in-process by
+    # tests/test_hidden_cases_per_student.py (minutes for all seven assignments where grading every
+    # mutant through nbgrader took half an hour of CI).
     for gid, changes in mutant_decl.items():
-        for i, (what, change) in enumerate(changes):
+        for i in sorted({0, len(changes) - 1}):
+            what, change = changes[i]
             answers = dict(solution, **{gid: H.apply_change(solution[gid], change)})
             submit(f"mutant-{gid}-{i}", answers, dict(full, **{f"test_{gid}": 0.0}), f"{gid} mutant: {what}")
     # Right in the student's kernel, wrong in the grader's process: a mistake only a hidden test can see (the

@@ -25,6 +25,8 @@ import re
 import sys
 import tempfile
 
+from course_lib.load_order import load_triton_before_tensorflow
+
 try:  # the book build: the value is stored under `name` and the text quotes it
     from myst_nb import glue
 except ImportError:  # Colab, plain Jupyter: show the value, as the book's page would
@@ -103,6 +105,7 @@ def quiet_tensorflow():
     else, then sets TensorFlow's and absl's Python loggers to errors only.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    load_triton_before_tensorflow()  # else PyTorch's CUDA build crashes the process beside TensorFlow
     with _native_stderr_filtered():
         import tensorflow as tf
 

@@ -21,8 +21,11 @@ already set (``torch`` works too) and otherwise chooses ``tensorflow``, Colab's 
 
 import os
 
+from course_lib.load_order import load_triton_before_tensorflow
+
 # Must happen before the first `import keras` anywhere in the process.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+load_triton_before_tensorflow()  # else PyTorch's CUDA build crashes the process beside TensorFlow
 
 try:
     import keras  # absolute import: the real Keras, not this package

@@ -23,9 +23,11 @@ FAKE_TRITON = ('import json, os, sys\n'
                '    json.dump({"tensorflow_loaded": "tensorflow" in sys.modules}, f)\n')
 
 
-def _imports_triton_first(tmp_path: Path, code: str) -> dict | None:
-    (tmp_path / "triton").mkdir(exist_ok=True)
-    (tmp_path / "triton" / "__init__.py").write_text(FAKE_TRITON)
+def _imports_triton_first(tmp_path: Path, code: str, *, triton_installed: bool = True) -> dict | None:
+    """Run ``code`` in a fresh interpreter; what the stand-in Triton saw when imported (None: never)."""
+    if triton_installed:
+        (tmp_path / "triton").mkdir(exist_ok=True)
+        (tmp_path / "triton" / "__init__.py").write_text(FAKE_TRITON)
     probe = tmp_path / "probe.json"
     env = dict(os.environ, TRITON_PROBE=str(probe), PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
                KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
@@ -47,12 +49,15 @@ def test_triton_is_loaded_before_tensorflow(tmp_path, code):
 
 
 def test_nothing_is_imported_where_triton_is_missing_or_too_late(tmp_path):
-    from course_lib.load_order import load_triton_before_tensorflow
-
-    code = ("import sys; sys.modules['tensorflow'] = type(sys)('tensorflow')\n"
-            "from course_lib.load_order import load_triton_before_tensorflow as f\n"
-            "assert f() is False and 'triton' not in sys.modules")
-    assert _imports_triton_first(tmp_path, code) is None, "Triton imported after TensorFlow: the crash itself"
-    if "triton" not in sys.modules and "tensorflow" not in sys.modules:
-        import importlib.util
-        assert load_triton_before_tensorflow() is (importlib.util.find_spec("triton") is not None)
+    """Where TensorFlow is already loaded, importing Triton would be the crash itself: nothing is
+    imported. Where Triton is not installed, nothing is either, and nothing fails."""
+    too_late = ("import sys; sys.modules['tensorflow'] = type(sys)('tensorflow')\n"
+                "from course_lib.load_order import load_triton_before_tensorflow as f\n"
+                "assert f() is False and 'triton' not in sys.modules")
+    (tmp_path / "late").mkdir()
+    assert _imports_triton_first(tmp_path / "late", too_late) is None, "Triton imported after TensorFlow"
+    missing = ("import importlib.util, sys; assert importlib.util.find_spec('triton') is None\n"
+               "from course_lib.load_order import load_triton_before_tensorflow as f\n"
+               "assert f() is False and 'triton' not in sys.modules")
+    (tmp_path / "missing").mkdir()
+    assert _imports_triton_first(tmp_path / "missing", missing, triton_installed=False) is None

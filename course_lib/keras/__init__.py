@@ -51,5 +51,6 @@ from course_lib.keras.train import (  # noqa: E402
 __all__ = [
     "MLP", "get_weights", "set_weights", "fit", "fit_custom", "train_step", "evaluate", "predict",
     "predict_proba", "loss_and_grads", "SmallCNN", "build_cnn", "BACKEND", "TrainingDiverged",
-    "logits_model", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "ResidualBlock", "residual_forward", "ClippedModel",
+    "logits_model", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW",
+    "ResidualBlock", "residual_forward", "ClippedModel",
 ]
